@@ -1,0 +1,144 @@
+package ai.pela.zoo.lowrank;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.LowRankSpec;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.vit.LinearSpec;
+import ai.pela.zoo.vit.VitLayout;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PELA's low-rank surgery (PELA.md §1): every Linear W [d_out, d_in] whose name contains none of the omit
+ * strings and whose d_out ≥ 10 becomes {@code P.0} (d_in → r, no bias) followed by {@code P.1} (r → d_out, the
+ * original bias), initialised from a truncated SVD of Wᵀ split as √Σ on both sides. Works on a checkpoint, so it
+ * runs wherever the arrays are.
+ */
+public final class LowRank {
+    private static final Logger LOG = LoggerFactory.getLogger(LowRank.class);
+
+    /** ViT / DeiT / DeiT-III omit rules of the released code. */
+    public static final List<String> VIT_OMIT = List.of("norm", "head", "patch_embed", "downsample");
+    /** Linears with fewer outputs than this are never decomposed. */
+    public static final int MIN_D_OUT = 10;
+
+    /** A decomposed Linear: {@code w0} [r, d_in], {@code w1} [d_out, r]. */
+    public record Factors(INDArray w0, INDArray w1) {
+    }
+
+    /** A compressed model: the student's config (with its lowrank block) and its checkpoint. */
+    public record Student(ModelConfig config, StateDict weights) {
+    }
+
+    private LowRank() {
+    }
+
+    public static void checkKappa(double kappa) {
+        if (!(kappa > 0) || Double.isInfinite(kappa)) {
+            throw new PelaException("kappa must be a positive number, got " + kappa);
+        }
+    }
+
+    /** r = floor(d_in·d_out / (κ·(d_in + d_out))), at least 1, at most min(d_in, d_out). */
+    public static int rank(int dIn, int dOut, double kappa) {
+        checkKappa(kappa);
+        double r = Math.floor((double) dIn * dOut / (kappa * (dIn + dOut)));
+        return (int) Math.max(1, Math.min(r, Math.min(dIn, dOut)));
+    }
+
+    /** Which Linears of {@code config} to decompose at {@code kappa}, and their ranks. */
+    public static LowRankSpec plan(ModelConfig config, double kappa, List<String> omit) {
+        checkKappa(kappa);
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        for (LinearSpec l : VitLayout.linears(config)) {
+            if (isDecomposable(l, omit)) {
+                ranks.put(l.name(), rank(l.dIn(), l.dOut(), kappa));
+            }
+        }
+        return new LowRankSpec(kappa, omit, ranks);
+    }
+
+    static boolean isDecomposable(LinearSpec l, List<String> omit) {
+        return !l.conv() && l.dOut() >= MIN_D_OUT && omit.stream().noneMatch(o -> l.name().contains(o));
+    }
+
+    /** Compresses a dense teacher into a PELA student at compression ratio {@code kappa}. */
+    public static Student compress(ModelConfig teacherConfig, StateDict teacher, double kappa, List<String> omit) {
+        if (teacherConfig.lowrank() != null) {
+            throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
+        }
+        LowRankSpec spec = plan(teacherConfig, kappa, omit);
+        ModelConfig studentConfig = teacherConfig.withLowRank(spec);
+        return new Student(studentConfig, decompose(teacher, spec));
+    }
+
+    /** Replaces each Linear named in {@code spec} by its two SVD factors; every other tensor is kept as it is. */
+    public static StateDict decompose(StateDict teacher, LowRankSpec spec) {
+        StateDict out = new StateDict();
+        int done = 0;
+        for (Map.Entry<String, INDArray> e : teacher.asMap().entrySet()) {
+            String key = e.getKey();
+            String linear = linearOf(key);
+            if (linear == null || !spec.isDecomposed(linear)) {
+                out.put(key, e.getValue());
+            } else if (key.endsWith(".weight")) {
+                Factors f = svdSplit(e.getValue(), spec.rank(linear));
+                out.put(linear + ".0.weight", f.w0());
+                out.put(linear + ".1.weight", f.w1());
+                if (teacher.contains(linear + ".bias")) {
+                    out.put(linear + ".1.bias", teacher.get(linear + ".bias"));
+                }
+                done++;
+                LOG.debug("decomposed {} {} at rank {} ({}/{})", linear, java.util.Arrays.toString(e.getValue().shape()),
+                        spec.rank(linear), done, spec.ranks().size());
+            }
+        }
+        if (done != spec.ranks().size()) {
+            throw new PelaException("checkpoint lacks weights for " + (spec.ranks().size() - done)
+                    + " of the Linears the low-rank plan names");
+        }
+        return out;
+    }
+
+    private static String linearOf(String key) {
+        if (key.endsWith(".weight")) {
+            return key.substring(0, key.length() - ".weight".length());
+        }
+        if (key.endsWith(".bias")) {
+            return key.substring(0, key.length() - ".bias".length());
+        }
+        return null;
+    }
+
+    /**
+     * Best rank-r factorisation of W [d_out, d_in]: with Wᵀ = U Σ Vᴴ, {@code P.0.weight = (U_r √Σ_r)ᵀ} and
+     * {@code P.1.weight = (√Σ_r Vᴴ_r)ᵀ}, so {@code P.1.weight · P.0.weight} is the truncated SVD of W. Computed in
+     * double precision (LAPACK gesvd) so a full-rank split reproduces W to float rounding.
+     */
+    public static Factors svdSplit(INDArray w, int r) {
+        long dOut = w.size(0);
+        long dIn = w.size(1);
+        if (r < 1 || r > Math.min(dIn, dOut)) {
+            throw new IllegalArgumentException("rank " + r + " outside [1, " + Math.min(dIn, dOut) + "]");
+        }
+        INDArray a = w.castTo(DataType.DOUBLE).transpose().dup('f'); // Wᵀ [d_in, d_out]
+        INDArray s = Nd4j.create(DataType.DOUBLE, Math.min(dIn, dOut));
+        INDArray u = Nd4j.create(DataType.DOUBLE, new long[] {dIn, dIn}, 'f');
+        INDArray vt = Nd4j.create(DataType.DOUBLE, new long[] {dOut, dOut}, 'f');
+        Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
+        INDArray sqrtS = org.nd4j.linalg.ops.transforms.Transforms.sqrt(s.get(NDArrayIndex.interval(0, r)), true);
+        INDArray ur = u.get(NDArrayIndex.all(), NDArrayIndex.interval(0, r)).mulRowVector(sqrtS);   // [d_in, r]
+        INDArray vr = vt.get(NDArrayIndex.interval(0, r), NDArrayIndex.all()).mulColumnVector(sqrtS.reshape(r, 1)); // [r, d_out]
+        INDArray w0 = ur.transpose().castTo(DataType.FLOAT).dup('c');
+        INDArray w1 = vr.transpose().castTo(DataType.FLOAT).dup('c');
+        return new Factors(w0, w1);
+    }
+}

@@ -1,0 +1,114 @@
+package ai.pela.zoo.train;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * AdamW exactly as {@code torch.optim.AdamW} computes it (decoupled weight decay applied before the Adam step,
+ * bias-corrected moments), on named parameter arrays updated in place. Weight decay is skipped, as in timm, for
+ * 1-D parameters (norms, biases, LayerScale) and for {@code cls_token} / {@code pos_embed}.
+ *
+ * <p>Hand-written rather than SameDiff's updater because the distributed trainer averages the moments across
+ * workers: the state must be exported to and imported from flat arrays.
+ */
+public final class AdamW {
+    /** Hyper-parameters; the learning rate comes from the schedule each step. */
+    public record Config(double beta1, double beta2, double eps, double weightDecay) {
+        public static Config defaults(double weightDecay) {
+            return new Config(0.9, 0.999, 1e-8, weightDecay);
+        }
+    }
+
+    private static final Set<String> NO_DECAY_NAMES = Set.of("cls_token", "pos_embed");
+
+    private final Config config;
+    private final Map<String, INDArray> m = new LinkedHashMap<>();
+    private final Map<String, INDArray> v = new LinkedHashMap<>();
+    private long step;
+
+    public AdamW(Config config, Map<String, INDArray> params) {
+        this.config = config;
+        params.forEach((k, p) -> {
+            m.put(k, Nd4j.zeros(p.dataType(), p.shape()));
+            v.put(k, Nd4j.zeros(p.dataType(), p.shape()));
+        });
+    }
+
+    public static boolean decays(String name, INDArray param) {
+        return param.rank() > 1 && !NO_DECAY_NAMES.contains(name);
+    }
+
+    /** One update of every parameter with its gradient at learning rate {@code lr}. */
+    public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+        step++;
+        double b1 = config.beta1();
+        double b2 = config.beta2();
+        double bias1 = 1 - Math.pow(b1, step);
+        double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, step));
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            String name = e.getKey();
+            INDArray p = e.getValue();
+            INDArray g = grads.get(name);
+            if (g == null) {
+                throw new IllegalStateException("no gradient for parameter " + name);
+            }
+            if (decays(name, p) && config.weightDecay() != 0) {
+                p.muli(1 - lr * config.weightDecay());
+            }
+            INDArray mi = m.get(name).muli(b1).addi(g.mul(1 - b1));
+            INDArray vi = v.get(name).muli(b2).addi(g.mul(g).muli(1 - b2));
+            INDArray denom = Transforms.sqrt(vi, true).divi(bias2Sqrt).addi(config.eps());
+            p.subi(mi.div(denom).muli(lr / bias1));
+        }
+    }
+
+    /**
+     * Scales all gradients so their global L2 norm is at most {@code maxNorm}, as
+     * {@code torch.nn.utils.clip_grad_norm_} does (coefficient maxNorm / (norm + 1e-6), capped at 1).
+     *
+     * @return the norm before clipping
+     */
+    public static double clipGradNorm(Map<String, INDArray> grads, double maxNorm) {
+        double sumSq = 0;
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sumSq += n * n;
+        }
+        double norm = Math.sqrt(sumSq);
+        if (maxNorm > 0) {
+            double coef = maxNorm / (norm + 1e-6);
+            if (coef < 1) {
+                grads.values().forEach(g -> g.muli(coef));
+            }
+        }
+        return norm;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public Map<String, INDArray> firstMoments() {
+        return m;
+    }
+
+    public Map<String, INDArray> secondMoments() {
+        return v;
+    }
+
+    /** The state as flat arrays in {@code order}: [m, v] each the concatenation of all parameters' moments. */
+    public OptimizerState exportState(List<String> order) {
+        return new OptimizerState(step, Flat.flatten(m, order), Flat.flatten(v, order));
+    }
+
+    public void importState(OptimizerState state, List<String> order) {
+        Flat.unflattenInto(state.m(), m, order);
+        Flat.unflattenInto(state.v(), v, order);
+        step = state.step();
+    }
+}

@@ -1,0 +1,184 @@
+package ai.pela.zoo.train;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.LowRankSpec;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.loss.Losses;
+import ai.pela.zoo.vit.VitGraph;
+import ai.pela.zoo.vit.VitLayout;
+import ai.pela.zoo.vit.VitModel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The single-device PELA step: the frozen teacher's forward (a separate constant-weight graph, so no gradient is
+ * ever computed for it), then the student's forward and backward on L = L_base + α·L_fd + β·L_rwp, gradient
+ * clipping, a learning rate from the schedule and one AdamW update of the student in place.
+ */
+public final class PelaStep {
+    public static final String TARGETS = "targets";
+    private static final String TOTAL = "loss";
+    private static final String BASE = "loss.base";
+    private static final String FD = "loss.fd";
+    private static final String RWP = "loss.rwp";
+
+    private final ModelConfig config;
+    private final StepHyper hyper;
+    private final VitModel teacher;
+    private final SameDiff sd;
+    private final VitGraph.Handles student;
+    private final List<String> paramOrder;
+    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final List<String> outputs = new ArrayList<>();
+    private final AdamW optimizer;
+
+    /**
+     * @param studentWeights initial student checkpoint (copied; the caller's arrays are never modified)
+     * @param teacher        the frozen teacher for L_fd, or null for plain supervised training
+     * @param teacherWeights the teacher's dense weights, the W_k of L_rwp; null when there is no teacher
+     */
+    public PelaStep(ModelConfig config, StateDict studentWeights, VitModel teacher, StateDict teacherWeights,
+            StepHyper hyper) {
+        this.config = config;
+        this.hyper = hyper;
+        this.teacher = teacher;
+        studentWeights.checkMatches("student checkpoint", VitLayout.parameterShapes(config));
+        if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
+            throw new PelaException("alpha and beta must be 0 without a teacher");
+        }
+        this.sd = SameDiff.create();
+        this.student = VitGraph.build(sd, config, studentWeights, true);
+        this.paramOrder = List.copyOf(VitLayout.parameterShapes(config).keySet());
+        for (String k : paramOrder) {
+            params.put(k, sd.getVariable(k).getArr());
+        }
+        buildLoss(teacherWeights);
+        this.optimizer = new AdamW(hyper.adamw(), params);
+    }
+
+    private void buildLoss(StateDict teacherWeights) {
+        SDVariable targets = sd.placeHolder(TARGETS, DataType.FLOAT, -1, config.numClasses());
+        SDVariable total = Losses.crossEntropy(sd, BASE, student.logits(), targets);
+        outputs.add(BASE);
+        if (teacher != null) {
+            SDVariable fd = Losses.featureDistillation(sd, FD, student.blockOutputs(), teacherFeaturePlaceholders(),
+                    hyper.fdForm());
+            outputs.add(FD);
+            if (hyper.alpha() != 0) {
+                total = total.add(fd.mul(hyper.alpha()));
+            }
+            if (config.lowrank() != null && !config.lowrank().ranks().isEmpty()) {
+                SDVariable rwp = Losses.weightPerturbation(sd, RWP, decomposed(config.lowrank(), teacherWeights),
+                        hyper.rwpEps(), hyper.rwpForm());
+                outputs.add(RWP);
+                if (hyper.beta() != 0) {
+                    total = total.add(rwp.mul(hyper.beta()));
+                }
+            } else if (hyper.beta() != 0) {
+                throw new PelaException("beta > 0 needs a low-rank student (L_rwp bounds decomposed weights)");
+            }
+        }
+        total = sd.identity(TOTAL, total);
+        outputs.add(0, TOTAL);
+        sd.setLossVariables(total);
+    }
+
+    private List<SDVariable> teacherFeaturePlaceholders() {
+        List<SDVariable> t = new ArrayList<>();
+        for (int i = 0; i < config.depth(); i++) {
+            t.add(sd.placeHolder(teacherFeature(i), DataType.FLOAT, -1, config.numTokens(), config.embedDim()));
+        }
+        return t;
+    }
+
+    private static String teacherFeature(int i) {
+        return "teacher.feature." + i;
+    }
+
+    private List<Losses.Decomposed> decomposed(LowRankSpec spec, StateDict teacherWeights) {
+        List<Losses.Decomposed> out = new ArrayList<>();
+        for (String linear : spec.ranks().keySet()) {
+            INDArray w = teacherWeights.get(linear + ".weight").castTo(DataType.FLOAT);
+            out.add(new Losses.Decomposed(sd.getVariable(linear + ".0.weight"), sd.getVariable(linear + ".1.weight"),
+                    sd.constant("rwp.W." + linear, w)));
+        }
+        return out;
+    }
+
+    /** One optimisation step on a batch of normalised images [N, C, H, W] with integer labels. */
+    public StepLosses step(INDArray images, int[] labels) {
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(VitGraph.INPUT, images);
+        ph.put(TARGETS, Losses.smoothedTargets(labels, config.numClasses(), hyper.labelSmoothing()));
+        if (teacher != null) {
+            List<INDArray> feats = teacher.forward(images).features();
+            for (int i = 0; i < feats.size(); i++) {
+                ph.put(teacherFeature(i), feats.get(i));
+            }
+        }
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, paramOrder);
+        Map<String, INDArray> out = r.getOutputs();
+        for (String o : outputs) {
+            double v = out.get(o).getDouble(0);
+            if (!Double.isFinite(v)) {
+                throw new NonFiniteLossException(o, v);
+            }
+        }
+        Map<String, INDArray> grads = new HashMap<>(r.getGradients());
+        double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
+        double lr = hyper.schedule().lr(optimizer.step());
+        optimizer.update(params, grads, lr);
+        return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), gradNorm, lr);
+    }
+
+    private static double value(Map<String, INDArray> out, String key) {
+        INDArray a = out.get(key);
+        return a == null ? Double.NaN : a.getDouble(0);
+    }
+
+    /** The student's logits for a batch (no gradient bookkeeping). */
+    public INDArray logits(INDArray images) {
+        return sd.output(Map.of(VitGraph.INPUT, images), student.logits().name()).get(student.logits().name());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Parameter names in checkpoint order: the order of the flat vectors. */
+    public List<String> parameterOrder() {
+        return paramOrder;
+    }
+
+    /** A copy of the student's current weights as a checkpoint. */
+    public StateDict stateDict() {
+        StateDict s = new StateDict();
+        params.forEach((k, v) -> s.put(k, v.dup()));
+        return s;
+    }
+
+    public INDArray exportParams() {
+        return Flat.flatten(params, paramOrder);
+    }
+
+    public void importParams(INDArray flat) {
+        Flat.unflattenInto(flat, params, paramOrder);
+    }
+
+    public OptimizerState exportOptimizer() {
+        return optimizer.exportState(paramOrder);
+    }
+
+    public void importOptimizer(OptimizerState state) {
+        optimizer.importState(state, paramOrder);
+    }
+}

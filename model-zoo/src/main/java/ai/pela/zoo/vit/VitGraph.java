@@ -1,0 +1,190 @@
+package ai.pela.zoo.vit;
+
+import ai.pela.zoo.config.LowRankSpec;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Builds a timm Vision Transformer into a SameDiff graph. Every parameter variable is named by its timm
+ * state-dict key, so a checkpoint maps onto the graph one-to-one.
+ *
+ * <p>Tokens are kept as a 2-D [batch·tokens, dim] matrix between blocks so every Linear is a single matmul;
+ * they are viewed as 4-D only inside attention. LayerNorm and GELU are written out from primitive ops because
+ * ND4J's fused versions use a different epsilon and the tanh approximation, and timm's models need eps 1e-6 and
+ * the exact erf GELU.
+ */
+public final class VitGraph {
+    public static final String INPUT = "input";
+    public static final String LOGITS = "logits";
+    public static final double LN_EPS = 1e-6;
+
+    /** The built graph's handles: its input, logits and every block's output tokens [N, T, D]. */
+    public record Handles(SDVariable input, SDVariable logits, List<SDVariable> blockOutputs, List<String> parameterNames) {
+        public List<String> blockOutputNames() {
+            return blockOutputs.stream().map(SDVariable::name).toList();
+        }
+    }
+
+    private final SameDiff sd;
+    private final ModelConfig cfg;
+    private final StateDict weights;
+    private final boolean trainable;
+    private final String prefix;
+    private final List<String> parameterNames = new ArrayList<>();
+
+    private VitGraph(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, String prefix) {
+        this.sd = sd;
+        this.cfg = cfg;
+        this.weights = weights;
+        this.trainable = trainable;
+        this.prefix = prefix;
+    }
+
+    /**
+     * Adds the model to {@code sd}.
+     *
+     * @param weights   a checkpoint that matches {@link VitLayout#parameterShapes} (check it first)
+     * @param trainable true: parameters are SameDiff variables (copies of the arrays, updated in place by the
+     *                  optimiser); false: constants, so no gradient is ever computed for them (the teacher)
+     * @param input     the image batch [N, C, H, W], or null to create the placeholder {@value #INPUT}
+     * @param prefix    prepended to every variable name ("" for a model alone in its graph)
+     */
+    public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, SDVariable input,
+            String prefix) {
+        return new VitGraph(sd, cfg, weights, trainable, prefix).build(input);
+    }
+
+    public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable) {
+        return build(sd, cfg, weights, trainable, null, "");
+    }
+
+    private Handles build(SDVariable input) {
+        int d = cfg.embedDim();
+        int t = cfg.numTokens();
+        SDVariable x = input != null ? input
+                : sd.placeHolder(INPUT, DataType.FLOAT, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+        SDVariable tokens = embed(x);
+        List<SDVariable> blocks = new ArrayList<>();
+        SDVariable h = sd.reshape(tokens, -1, d);
+        for (int i = 0; i < cfg.depth(); i++) {
+            h = block(h, VitLayout.blockPrefix(i));
+            blocks.add(sd.reshape(prefix + "feature." + i, h, -1, t, d));
+        }
+        SDVariable normed = layerNorm(h, "norm");
+        SDVariable pooled = pool(sd.reshape(normed, -1, t, d));
+        SDVariable logits = linear(pooled, "head", true);
+        logits = sd.identity(prefix + LOGITS, logits);
+        return new Handles(x, logits, blocks, List.copyOf(parameterNames));
+    }
+
+    /** Patch embedding as a matmul over flattened patches (a stride-p conv with a p×p kernel is exactly that). */
+    private SDVariable embed(SDVariable x) {
+        int c = cfg.inChans();
+        int p = cfg.patchSize();
+        int g = cfg.gridSize();
+        int d = cfg.embedDim();
+        SDVariable patches = sd.reshape(x, -1, c, g, p, g, p);
+        patches = sd.permute(patches, 0, 2, 4, 1, 3, 5);
+        patches = sd.reshape(patches, -1, (long) c * p * p);
+        SDVariable w = sd.reshape(param("patch_embed.proj.weight"), d, (long) c * p * p);
+        SDVariable emb = sd.mmul(patches, w, false, true, false).add(param("patch_embed.proj.bias"));
+        SDVariable tok = sd.reshape(emb, -1, cfg.numPatches(), d);
+        SDVariable pos = param("pos_embed");
+        if (!cfg.classToken()) {
+            return tok.add(pos);
+        }
+        // The class token broadcast to the batch: zeros shaped like one token, plus cls_token.
+        SDVariable cls = sd.zerosLike(tok.get(SDIndex.all(), SDIndex.interval(0, 1), SDIndex.all()))
+                .add(param("cls_token"));
+        if (cfg.noEmbedClass()) {
+            return sd.concat(1, cls, tok.add(pos));
+        }
+        return sd.concat(1, cls, tok).add(pos);
+    }
+
+    private SDVariable block(SDVariable x, String b) {
+        SDVariable a = attention(layerNorm(x, b + "norm1"), b + "attn.");
+        if (cfg.hasLayerScale()) {
+            a = a.mul(param(b + "ls1.gamma"));
+        }
+        x = x.add(a);
+        SDVariable m = linear(gelu(linear(layerNorm(x, b + "norm2"), b + "mlp.fc1", true)), b + "mlp.fc2", true);
+        if (cfg.hasLayerScale()) {
+            m = m.mul(param(b + "ls2.gamma"));
+        }
+        return x.add(m);
+    }
+
+    /** timm's Attention: qkv reshaped to (3, N, heads, T, head_dim), scaled dot product, softmax, proj. */
+    private SDVariable attention(SDVariable x, String a) {
+        int t = cfg.numTokens();
+        int heads = cfg.numHeads();
+        int hd = cfg.headDim();
+        SDVariable qkv = linear(x, a + "qkv", cfg.qkvBias());
+        qkv = sd.permute(sd.reshape(qkv, -1, t, 3, heads, hd), 2, 0, 3, 1, 4);
+        SDVariable q = sd.reshape(qkv.get(SDIndex.point(0)), -1, t, hd).mul(1.0 / Math.sqrt(hd));
+        SDVariable k = sd.reshape(qkv.get(SDIndex.point(1)), -1, t, hd);
+        SDVariable v = sd.reshape(qkv.get(SDIndex.point(2)), -1, t, hd);
+        SDVariable attn = sd.nn().softmax(sd.mmul(q, k, false, true, false), 2);
+        SDVariable out = sd.mmul(attn, v);
+        out = sd.permute(sd.reshape(out, -1, heads, t, hd), 0, 2, 1, 3);
+        return linear(sd.reshape(out, -1, cfg.embedDim()), a + "proj", true);
+    }
+
+    private SDVariable pool(SDVariable tokens) {
+        int d = cfg.embedDim();
+        if (cfg.globalPool().equals("token")) {
+            return sd.reshape(tokens.get(SDIndex.all(), SDIndex.point(0), SDIndex.all()), -1, d);
+        }
+        return tokens.get(SDIndex.all(), SDIndex.interval(cfg.numPrefixTokens(), cfg.numTokens()), SDIndex.all())
+                .mean(1);
+    }
+
+    /** A Linear on [M, d_in] rows; a decomposed one (PELA) is two thin matmuls, P.0 without bias then P.1. */
+    private SDVariable linear(SDVariable x, String name, boolean bias) {
+        LowRankSpec lr = cfg.lowrank();
+        SDVariable y;
+        String biasKey;
+        if (lr != null && lr.isDecomposed(name)) {
+            SDVariable h = sd.mmul(x, param(name + ".0.weight"), false, true, false);
+            y = sd.mmul(h, param(name + ".1.weight"), false, true, false);
+            biasKey = name + ".1.bias";
+        } else {
+            y = sd.mmul(x, param(name + ".weight"), false, true, false);
+            biasKey = name + ".bias";
+        }
+        return bias ? y.add(param(biasKey)) : y;
+    }
+
+    private SDVariable layerNorm(SDVariable x, String name) {
+        SDVariable centred = x.sub(x.mean(true, 1));
+        SDVariable var = centred.mul(centred).mean(true, 1);
+        SDVariable normed = centred.mul(sd.math().rsqrt(var.add(LN_EPS)));
+        return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
+    }
+
+    /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), as torch.nn.GELU() computes it. */
+    private SDVariable gelu(SDVariable x) {
+        return x.mul(sd.math().erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+    }
+
+    private SDVariable param(String key) {
+        String name = prefix + key;
+        if (sd.hasVariable(name)) {
+            return sd.getVariable(name);
+        }
+        INDArray arr = weights.get(key);
+        if (arr.dataType() != DataType.FLOAT) {
+            arr = arr.castTo(DataType.FLOAT);
+        }
+        parameterNames.add(name);
+        return trainable ? sd.var(name, arr.dup()) : sd.constant(name, arr);
+    }
+}

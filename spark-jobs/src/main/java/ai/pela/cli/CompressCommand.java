@@ -1,0 +1,70 @@
+package ai.pela.cli;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.ConfigJson;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.info.ModelInfo;
+import ai.pela.zoo.io.Safetensors;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.lowrank.LowRank;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pela compress}: PELA's low-rank surgery of a dense checkpoint into a student checkpoint. */
+@Command(name = "compress", mixinStandardHelpOptions = true,
+        description = "Replace every eligible Linear by two thin ones from a truncated SVD (PELA's surgery); "
+                + "writes DIR/model.safetensors and DIR/config.json (with its lowrank block).")
+final class CompressCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "The teacher's config.json.")
+    Path config;
+
+    @Option(names = "--weights", required = true, description = "The teacher's checkpoint (.safetensors).")
+    Path weights;
+
+    @Option(names = "--kappa", required = true, description = "Compression ratio: r = floor(d_in*d_out / (kappa*(d_in+d_out))).")
+    double kappa;
+
+    @Option(names = "--omit", split = ",", description = "Linears whose names contain any of these are kept dense "
+            + "(default: ${DEFAULT-VALUE}).", defaultValue = "norm,head,patch_embed,downsample")
+    List<String> omit;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        LowRank.checkKappa(kappa);
+        ModelConfig teacherConfig = ConfigJson.read(config);
+        StateDict teacher = ModelLoading.weights(teacherConfig, weights);
+        long start = System.nanoTime();
+        LowRank.Student student = LowRank.compress(teacherConfig, teacher, kappa, omit);
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new PelaException(out + ": output exists and is not a directory");
+        }
+        Files.createDirectories(out);
+        Safetensors.write(student.weights(), out.resolve("model.safetensors"));
+        ConfigJson.write(student.config(), out.resolve("config.json"));
+        PrintWriter pw = spec.commandLine().getOut();
+        ModelInfo.Summary t = ModelInfo.of(teacherConfig);
+        ModelInfo.Summary s = ModelInfo.of(student.config());
+        pw.printf("compressed %d Linears at kappa %s in %.1f s: %,d -> %,d params, %.3f -> %.3f GFLOPs%n",
+                student.config().lowrank().ranks().size(), kappa, (System.nanoTime() - start) / 1e9, t.params(),
+                s.params(), t.gflops(), s.gflops());
+        pw.printf("wrote %s and %s%n", out.resolve("model.safetensors"), out.resolve("config.json"));
+        pw.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,126 @@
+package ai.pela.cli;
+
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.info.ModelInfo;
+import ai.pela.zoo.lowrank.LowRank;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code pela model-info}: parameters and GFLOPs per layer and in total, teacher vs PELA student. */
+@Command(name = "model-info", mixinStandardHelpOptions = true,
+        description = "Parameters and GFLOPs (2 x multiply-adds at batch 1) per layer and in total; "
+                + "with --kappa also the PELA student's.")
+final class ModelInfoCommand implements Callable<Integer> {
+    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224.")
+    String preset;
+
+    @Option(names = "--config", description = "A config.json (timm hub form or explicit fields).")
+    Path config;
+
+    @Option(names = "--kappa", description = "Compression ratio of the student to compare with.")
+    Double kappa;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ModelConfig teacherConfig = ModelLoading.config(preset, config);
+        ModelInfo.Summary teacher = ModelInfo.of(teacherConfig);
+        ModelInfo.Summary student = null;
+        if (kappa != null) {
+            ModelConfig sc = teacherConfig.lowrank() != null ? teacherConfig
+                    : teacherConfig.withLowRank(LowRank.plan(teacherConfig, kappa, LowRank.VIT_OMIT));
+            student = ModelInfo.of(sc);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(toJson(teacher, student));
+        } else {
+            printTable(out, teacherConfig, teacher, student);
+        }
+        out.flush();
+        return 0;
+    }
+
+    static String toJson(ModelInfo.Summary teacher, ModelInfo.Summary student) throws Exception {
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = m.createObjectNode();
+        totals(root.putObject("teacher"), teacher);
+        if (student != null) {
+            totals(root.putObject("student"), student);
+        }
+        ArrayNode layers = root.putArray("layers");
+        List<ModelInfo.Layer> sl = student == null ? null : student.layers();
+        for (int i = 0; i < teacher.layers().size(); i++) {
+            ModelInfo.Layer t = teacher.layers().get(i);
+            ObjectNode l = layers.addObject();
+            l.put("name", t.name());
+            l.put("kind", t.kind());
+            l.put("teacher_params", t.params());
+            l.put("teacher_gflops", t.gflops());
+            if (sl != null) {
+                ModelInfo.Layer s = sl.get(i);
+                l.put("student_kind", s.kind());
+                l.put("student_params", s.params());
+                l.put("student_gflops", s.gflops());
+                if (s.rank() > 0) {
+                    l.put("rank", s.rank());
+                }
+            }
+        }
+        return m.writeValueAsString(root);
+    }
+
+    private static void totals(ObjectNode n, ModelInfo.Summary s) {
+        n.put("params", s.params());
+        n.put("gflops", s.gflops());
+        n.put("gflops_linear", s.gflopsLinear());
+    }
+
+    private static void printTable(PrintWriter out, ModelConfig c, ModelInfo.Summary t, ModelInfo.Summary s) {
+        out.printf("%s: img %d, patch %d, dim %d, depth %d, heads %d, mlp %d, %d classes%n", c.architecture(),
+                c.imgSize(), c.patchSize(), c.embedDim(), c.depth(), c.numHeads(), c.mlpHiddenDim(), c.numClasses());
+        String fmt = "%-24s %-9s %14s %9s";
+        out.printf(fmt, "layer", "kind", "params", "GFLOPs");
+        out.println(s == null ? "" : String.format(" %6s %14s %9s", "rank", "student params", "GFLOPs"));
+        Map<String, ModelInfo.Layer> byName = new HashMap<>();
+        if (s != null) {
+            s.layers().forEach(l -> byName.put(l.name(), l));
+        }
+        for (ModelInfo.Layer l : t.layers()) {
+            out.printf(fmt, l.name(), l.kind(), String.format("%,d", l.params()), String.format("%.4f", l.gflops()));
+            ModelInfo.Layer sl = byName.get(l.name());
+            out.println(sl == null ? "" : String.format(" %6s %14s %9s", sl.rank() > 0 ? sl.rank() : "-",
+                    String.format("%,d", sl.params()), String.format("%.4f", sl.gflops())));
+        }
+        out.printf(fmt, "total (all tensors)", "", String.format("%,d", t.params()), String.format("%.3f", t.gflops()));
+        out.println(s == null ? "" : String.format(" %6s %14s %9s", "", String.format("%,d", s.params()),
+                String.format("%.3f", s.gflops())));
+        out.printf("%nteacher: %.2f M params, %.2f GFLOPs (%.2f without attention matmuls)%n", t.params() / 1e6,
+                t.gflops(), t.gflopsLinear());
+        if (s != null) {
+            out.printf("student: %.2f M params, %.2f GFLOPs (%.2f without attention matmuls); params x%.2f smaller, "
+                            + "FLOPs x%.2f fewer%n", s.params() / 1e6, s.gflops(), s.gflopsLinear(),
+                    (double) t.params() / s.params(), t.gflops() / s.gflops());
+        }
+    }
+}
