@@ -22,7 +22,7 @@ public final class Losses {
      * @param targets [N, C] rows summing to 1, e.g. from {@link #smoothedTargets}
      */
     public static SDVariable crossEntropy(SameDiff sd, String name, SDVariable logits, SDVariable targets) {
-        SDVariable logp = sd.nn().logSoftmax(logits, 1);
+        SDVariable logp = sd.nn().logSoftmax(logits); // last axis; the overload with an axis fails to clone for backprop in M2.1
         return sd.math().neg(targets.mul(logp).sum(1)).mean().rename(name);
     }
 
