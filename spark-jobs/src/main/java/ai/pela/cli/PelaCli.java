@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "pela", mixinStandardHelpOptions = true, versionProvider = PelaCli.Version.class,
         description = "PELA: low-rank compression and distillation of vision transformers.",
-        subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class,
+        subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class, BenchStepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PelaCli implements Runnable {
     /** Exit code of a problem with the user's input (file, field, option). */
@@ -36,7 +36,14 @@ public final class PelaCli implements Runnable {
 
     /** Runs the command line and returns its exit code (tests call this instead of main). */
     public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** Runs the command line writing to the given streams (tests capture them). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
         return cl.execute(args);
     }
 

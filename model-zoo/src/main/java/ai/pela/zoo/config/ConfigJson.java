@@ -205,7 +205,9 @@ public final class ConfigJson {
 
     public static ObjectNode toJson(ModelConfig c) {
         ObjectNode n = MAPPER.createObjectNode();
-        n.put("architecture", c.architecture());
+        if (Presets.exists(c.architecture())) {
+            n.put("architecture", c.architecture()); // explicit fields below still override, so this is informative
+        }
         n.put("img_size", c.imgSize());
         n.put("patch_size", c.patchSize());
         n.put("in_chans", c.inChans());

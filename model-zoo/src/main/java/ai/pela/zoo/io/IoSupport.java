@@ -82,7 +82,7 @@ final class IoSupport {
         }
     }
 
-    /** Reads {@code count} elements of {@code itemSize} bytes through {@code chunk}, handing each piece to the codec. */
+    /** Reads {@code count} elements of {@code itemSize} bytes via {@code chunk}, passing each piece to the codec. */
     static void readElements(InputStream in, int count, int itemSize, byte[] chunk, ChunkCodec decoder,
                              String source, String what) {
         int perChunk = chunk.length / itemSize;
@@ -120,7 +120,7 @@ final class IoSupport {
     }
 
     static PelaException truncated(String source, String what) {
-        return fail(source, "truncated: the file ends inside " + what + " (it is shorter than its header says)");
+        return fail(source, "truncated: the file ends inside " + what);
     }
 
     /** Opens a file for reading; a missing or unreadable file is a user error, not a stack trace. */
@@ -151,6 +151,9 @@ final class IoSupport {
      */
     static void writeAtomically(Path file, StreamWriter body) {
         Path target = file.toAbsolutePath();
+        if (!Files.isDirectory(target.getParent())) {
+            throw fail(file.toString(), "cannot write: directory " + target.getParent() + " does not exist");
+        }
         // Not Files.createTempFile: it creates the file with mode 0600, which the renamed checkpoint would keep.
         Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {

@@ -39,7 +39,7 @@ public final class Npy {
     static final long MAX_HEADER_BYTES = 1 << 20;
     /** numpy pads the preamble so that the data starts on a 64-byte boundary (for mmap). */
     private static final int ARRAY_ALIGN = 64;
-    /** numpy leaves room for the first axis to grow to this many digits so appending can rewrite the header in place. */
+    /** numpy leaves room for the first axis to grow to this many digits so appends can rewrite the header in place. */
     private static final int GROWTH_AXIS_MAX_DIGITS = 21;
     private static final Set<String> HEADER_KEYS = Set.of("descr", "fortran_order", "shape");
 
@@ -147,7 +147,8 @@ public final class Npy {
             throw IoSupport.fail(source, "header is not a Python dict: " + abbreviate(text.strip()));
         }
         if (!dict.keySet().equals(HEADER_KEYS)) {
-            throw IoSupport.fail(source, "header has keys " + dict.keySet() + "; expected exactly " + HEADER_KEYS);
+            throw IoSupport.fail(source, "header has keys " + dict.keySet()
+                    + "; expected exactly descr, fortran_order and shape");
         }
         Descr descr = parseDescr(dict.get("descr"), source);
         if (!(dict.get("fortran_order") instanceof Boolean fortranOrder)) {

@@ -2,10 +2,10 @@ package ai.pela.zoo.io;
 
 import ai.pela.zoo.PelaException;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -161,9 +161,16 @@ public final class Safetensors {
     }
 
     private static JsonNode parseJson(byte[] json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
+        try (JsonParser parser = JSON.createParser(json)) {
+            JsonNode root = JSON.readTree(parser);
+            if (root == null || !root.isObject()) {
+                throw IoSupport.fail(source, "header is not a JSON object");
+            }
+            if (parser.nextToken() != null) {
+                throw IoSupport.fail(source, "header has more JSON after its object, at byte "
+                        + parser.currentTokenLocation().getByteOffset());
+            }
+            return root;
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset();
             throw IoSupport.fail(source, "header is not valid JSON" + where + ": "
@@ -171,10 +178,6 @@ public final class Safetensors {
         } catch (IOException e) {
             throw IoSupport.ioFailure(source, e); // cannot happen for a byte array; kept for the compiler
         }
-        if (root == null || !root.isObject()) {
-            throw IoSupport.fail(source, "header is not a JSON object");
-        }
-        return root;
     }
 
     private static Header parseHeader(JsonNode root, long dataSize, String source) {
@@ -232,7 +235,7 @@ public final class Safetensors {
             return Dtype.valueOf(node.textValue());
         } catch (IllegalArgumentException e) {
             throw IoSupport.fail(source, what + " has dtype '" + abbreviate(node.textValue())
-                    + "', which is not supported (supported: " + Arrays.toString(Dtype.values()) + ")");
+                    + "', which is not supported (supported: F32, F16, BF16, F64, I64, I32)");
         }
     }
 
@@ -310,7 +313,8 @@ public final class Safetensors {
         Map<String, INDArray> arrays = new HashMap<>();
         long position = 0;
         for (Entry e : byOffset) {
-            IoSupport.skipExactly(in, e.begin() - position, source, "the gap before tensor '" + abbreviate(e.key()) + "'");
+            String gap = "the gap before tensor '" + abbreviate(e.key()) + "'";
+            IoSupport.skipExactly(in, e.begin() - position, source, gap);
             arrays.put(e.key(), readTensor(in, e, chunk, source));
             position = e.end();
         }
@@ -542,7 +546,7 @@ public final class Safetensors {
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH).build())
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
-        return new ObjectMapper(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        return new ObjectMapper(factory);
     }
 
     /** Keeps a value quoted from a (possibly hostile, up to 100 MB) header short enough for a one-line message. */

@@ -55,6 +55,9 @@ class ConfigJsonTest {
         Path f = dir.resolve("config.json");
         ConfigJson.write(c, f);
         assertThat(ConfigJson.read(f)).isEqualTo(c);
+        ModelConfig explicit = ConfigJson.parse("{\"img_size\": 32, \"patch_size\": 8, \"embed_dim\": 48}", "e.json");
+        ConfigJson.write(explicit, f);
+        assertThat(ConfigJson.read(f)).isEqualTo(explicit);
     }
 
     @Test

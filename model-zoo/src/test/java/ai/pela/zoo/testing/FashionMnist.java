@@ -1,7 +1,6 @@
 package ai.pela.zoo.testing;
 
 import ai.pela.zoo.data.Idx;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -24,11 +23,7 @@ public final class FashionMnist {
     }
 
     public static Path file(String name) {
-        try {
-            return Path.of(FashionMnist.class.getResource("/fashion-mnist/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Fixtures.resource("/fashion-mnist/" + name);
     }
 
     public static Batch batch(int offset, int n) {

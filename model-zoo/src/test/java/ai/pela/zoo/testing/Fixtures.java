@@ -19,10 +19,32 @@ public final class Fixtures {
     }
 
     public static Path path(String relative) {
+        return resource("/fixtures/" + relative);
+    }
+
+    /**
+     * A test resource as a file. Other modules see these resources inside model-zoo's test jar, so a resource
+     * in a jar is copied out to a temporary file first.
+     */
+    public static Path resource(String name) {
+        java.net.URL url = Fixtures.class.getResource(name);
+        if (url == null) {
+            throw new IllegalStateException("missing test resource " + name);
+        }
         try {
-            return Path.of(Fixtures.class.getResource("/fixtures/" + relative).toURI());
-        } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("missing test fixture " + relative, e);
+            if (url.getProtocol().equals("file")) {
+                return Path.of(url.toURI());
+            }
+            Path dir = java.nio.file.Files.createTempDirectory("pela-fixture");
+            Path file = dir.resolve(Path.of(name).getFileName().toString());
+            try (java.io.InputStream in = url.openStream()) {
+                java.nio.file.Files.copy(in, file);
+            }
+            file.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            return file;
+        } catch (URISyntaxException | java.io.IOException e) {
+            throw new IllegalStateException("cannot read test resource " + name, e);
         }
     }
 

@@ -1,0 +1,46 @@
+package ai.pela.zoo.vit;
+
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.impl.TruncatedNormalDistribution;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * timm's ViT initialisation for training from scratch: weights and cls/pos embeddings from a normal with
+ * std 0.02 truncated at ±2 std (redrawn), biases 0, LayerNorm weights 1, LayerScale gammas {@code init_values}.
+ * Seeded, so the same seed gives the same model.
+ */
+public final class VitInit {
+    private static final double STD = 0.02;
+
+    private VitInit() {
+    }
+
+    public static StateDict random(ModelConfig config, long seed) {
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        StateDict sd = new StateDict();
+        for (Map.Entry<String, long[]> e : VitLayout.parameterShapes(config).entrySet()) {
+            sd.put(e.getKey(), init(e.getKey(), e.getValue(), config, rng));
+        }
+        return sd;
+    }
+
+    private static INDArray init(String key, long[] shape, ModelConfig config, Random rng) {
+        if (key.endsWith(".gamma")) {
+            return Nd4j.valueArrayOf(shape, config.initValues(), DataType.FLOAT);
+        }
+        if (key.endsWith(".bias")) {
+            return Nd4j.zeros(DataType.FLOAT, shape);
+        }
+        if (key.contains("norm") && key.endsWith(".weight")) {
+            return Nd4j.ones(DataType.FLOAT, shape);
+        }
+        // ND4J's truncated normal redraws values beyond 2 std, like torch's trunc_normal_ at ±2 std.
+        return Nd4j.getExecutioner().exec(
+                new TruncatedNormalDistribution(Nd4j.createUninitialized(DataType.FLOAT, shape), 0.0, STD), rng);
+    }
+}
