@@ -90,6 +90,24 @@ public final class PelaStep {
         total = sd.identity(TOTAL, total);
         outputs.add(0, TOTAL);
         sd.setLossVariables(total);
+        createGradFunctionQuietly(sd);
+    }
+
+    /**
+     * Builds the backward graph now rather than on the first step. SameDiff 1.0.0-M2.1 prints one line per
+     * differentiated op to System.out while doing so (hundreds of lines for a ViT), which would bury the CLI's
+     * output and the executors' logs, so stdout is silenced for that call.
+     */
+    private static void createGradFunctionQuietly(SameDiff sd) {
+        synchronized (System.class) {
+            java.io.PrintStream stdout = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                sd.createGradFunction();
+            } finally {
+                System.setOut(stdout);
+            }
+        }
     }
 
     private List<SDVariable> teacherFeaturePlaceholders() {
