@@ -82,6 +82,11 @@ final class BenchStepCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             step.step(x, labels);
             seconds[i] = (System.nanoTime() - t0) / 1e9;
+            if (common.verbose) {
+                spec.commandLine().getErr().printf("step %d: %.3f s, off-heap %d MB, resident %d MB%n", i, seconds[i],
+                        org.bytedeco.javacpp.Pointer.totalBytes() >> 20, org.bytedeco.javacpp.Pointer.physicalBytes() >> 20);
+                spec.commandLine().getErr().flush();
+            }
         }
         Arrays.sort(seconds);
         double median = seconds[steps / 2];

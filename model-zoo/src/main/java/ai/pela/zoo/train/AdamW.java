@@ -60,10 +60,19 @@ public final class AdamW {
             if (decays(name, p) && config.weightDecay() != 0) {
                 p.muli(1 - lr * config.weightDecay());
             }
-            INDArray mi = m.get(name).muli(b1).addi(g.mul(1 - b1));
-            INDArray vi = v.get(name).muli(b2).addi(g.mul(g).muli(1 - b2));
-            INDArray denom = Transforms.sqrt(vi, true).divi(bias2Sqrt).addi(config.eps());
-            p.subi(mi.div(denom).muli(lr / bias1));
+            // Temporaries are closed at once: their memory is off-heap and the GC would free it late.
+            INDArray mi = m.get(name);
+            INDArray vi = v.get(name);
+            try (INDArray gm = g.mul(1 - b1); INDArray g2 = g.mul(g)) {
+                mi.muli(b1).addi(gm);
+                vi.muli(b2).addi(g2.muli(1 - b2));
+            }
+            try (INDArray denom = Transforms.sqrt(vi, true)) {
+                denom.divi(bias2Sqrt).addi(config.eps());
+                try (INDArray update = mi.div(denom)) {
+                    p.subi(update.muli(lr / bias1));
+                }
+            }
         }
     }
 

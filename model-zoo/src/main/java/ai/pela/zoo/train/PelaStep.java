@@ -138,24 +138,42 @@ public final class PelaStep {
         ph.put(VitGraph.INPUT, images);
         ph.put(TARGETS, Losses.smoothedTargets(labels, config.numClasses(), hyper.labelSmoothing()));
         if (teacher != null) {
-            List<INDArray> feats = teacher.forward(images).features();
+            VitModel.Output t = teacher.forward(images);
+            t.logits().close();
+            List<INDArray> feats = t.features();
             for (int i = 0; i < feats.size(); i++) {
                 ph.put(teacherFeature(i), feats.get(i));
             }
         }
         OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, paramOrder);
         Map<String, INDArray> out = r.getOutputs();
-        for (String o : outputs) {
-            double v = out.get(o).getDouble(0);
-            if (!Double.isFinite(v)) {
-                throw new NonFiniteLossException(o, v);
+        Map<String, INDArray> grads = r.getGradients();
+        try {
+            for (String o : outputs) {
+                double v = out.get(o).getDouble(0);
+                if (!Double.isFinite(v)) {
+                    throw new NonFiniteLossException(o, v);
+                }
+            }
+            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
+            double lr = hyper.schedule().lr(optimizer.step());
+            optimizer.update(params, grads, lr);
+            return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), gradNorm, lr);
+        } finally {
+            // Off-heap buffers of this step, released now rather than whenever the GC runs.
+            closeAll(grads.values());
+            closeAll(out.values());
+            ph.values().stream().filter(a -> a != images).forEach(INDArray::close);
+            NativeMemory.release();
+        }
+    }
+
+    private static void closeAll(Iterable<INDArray> arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
             }
         }
-        Map<String, INDArray> grads = new HashMap<>(r.getGradients());
-        double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
-        double lr = hyper.schedule().lr(optimizer.step());
-        optimizer.update(params, grads, lr);
-        return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), gradNorm, lr);
     }
 
     private static double value(Map<String, INDArray> out, String key) {
@@ -166,6 +184,11 @@ public final class PelaStep {
     /** The student's logits for a batch (no gradient bookkeeping). */
     public INDArray logits(INDArray images) {
         return sd.output(Map.of(VitGraph.INPUT, images), student.logits().name()).get(student.logits().name());
+    }
+
+    /** Attaches SameDiff listeners to the student's graph (e.g. its ProfilingListener). */
+    public void addListeners(org.nd4j.autodiff.listeners.Listener... listeners) {
+        sd.addListeners(listeners);
     }
 
     public ModelConfig config() {

@@ -74,6 +74,7 @@ public final class VitModel {
         for (long s = 0; s < n; s += batchSize) {
             INDArray batch = images.get(NDArrayIndex.interval(s, Math.min(n, s + batchSize)));
             parts.add(logits(batch.dup()));
+            ai.pela.zoo.train.NativeMemory.release();
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
     }

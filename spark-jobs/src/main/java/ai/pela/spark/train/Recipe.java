@@ -1,0 +1,199 @@
+package ai.pela.spark.train;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.loss.FdForm;
+import ai.pela.zoo.loss.RwpForm;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A run's configuration: the defaults (resource {@code pela-defaults.conf}), overridden by a HOCON recipe file,
+ * overridden by {@code --set key=value}. Keys are validated against the defaults, so a misspelt key is an error
+ * rather than a silently ignored setting. Immutable and serialisable (it travels to executors as its rendering).
+ */
+public final class Recipe implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final String ROOT = "pela";
+
+    private final String rendered;
+    private transient Config config;
+
+    private Recipe(Config resolved) {
+        this.config = resolved;
+        this.rendered = resolved.root().render(ConfigRenderOptions.concise());
+    }
+
+    public static Config defaults() {
+        return ConfigFactory.parseResources(Recipe.class, "/pela-defaults.conf");
+    }
+
+    /**
+     * @param recipeFile a HOCON file or null
+     * @param overrides  {@code key=value} strings; keys may omit the leading {@code pela.}
+     */
+    public static Recipe load(File recipeFile, List<String> overrides) {
+        Config cfg = ConfigFactory.empty();
+        for (String o : overrides) {
+            cfg = parseOverride(o).withFallback(cfg);
+        }
+        if (recipeFile != null) {
+            if (!recipeFile.isFile()) {
+                throw new PelaException(recipeFile + ": recipe file does not exist");
+            }
+            try {
+                cfg = cfg.withFallback(ConfigFactory.parseFile(recipeFile));
+            } catch (ConfigException e) {
+                throw new PelaException(recipeFile + ": " + e.getMessage(), e);
+            }
+        }
+        checkKnownKeys(cfg, recipeFile == null ? "configuration" : recipeFile.toString());
+        try {
+            return new Recipe(cfg.withFallback(defaults()).resolve());
+        } catch (ConfigException e) {
+            throw new PelaException("configuration: " + e.getMessage(), e);
+        }
+    }
+
+    public static Recipe parse(String hocon) {
+        Config cfg = ConfigFactory.parseString(hocon);
+        checkKnownKeys(cfg, "configuration");
+        return new Recipe(cfg.withFallback(defaults()).resolve());
+    }
+
+    private static Config parseOverride(String o) {
+        int eq = o.indexOf('=');
+        if (eq <= 0) {
+            throw new PelaException("--set '" + o + "': expected key=value");
+        }
+        String key = o.substring(0, eq).trim();
+        if (!key.startsWith(ROOT + ".")) {
+            key = ROOT + "." + key;
+        }
+        String value = o.substring(eq + 1).trim();
+        try {
+            // Parse the value as HOCON so lists and numbers keep their types; fall back to a plain string.
+            return ConfigFactory.parseString(key + " = " + value);
+        } catch (ConfigException e) {
+            return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value));
+        }
+    }
+
+    private static void checkKnownKeys(Config cfg, String source) {
+        Set<String> known = new TreeSet<>();
+        defaults().entrySet().forEach(e -> known.add(e.getKey()));
+        List<String> unknown = new ArrayList<>();
+        cfg.entrySet().forEach(e -> {
+            if (!known.contains(e.getKey())) {
+                unknown.add(e.getKey());
+            }
+        });
+        if (!unknown.isEmpty()) {
+            throw new PelaException(source + ": unknown configuration key" + (unknown.size() > 1 ? "s " : " ")
+                    + unknown + " (see spark-jobs/src/main/resources/pela-defaults.conf for every key)");
+        }
+    }
+
+    private Config c() {
+        if (config == null) {
+            config = ConfigFactory.parseString(rendered);
+        }
+        return config;
+    }
+
+    /** The resolved configuration as HOCON, written into the run directory. */
+    public String render() {
+        return c().root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)) + "\n";
+    }
+
+    public String string(String key) {
+        try {
+            return c().getString(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "': " + e.getMessage(), e);
+        }
+    }
+
+    public int integer(String key) {
+        try {
+            return c().getInt(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be an integer: " + e.getMessage(), e);
+        }
+    }
+
+    public long longValue(String key) {
+        try {
+            return c().getLong(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be an integer: " + e.getMessage(), e);
+        }
+    }
+
+    public double number(String key) {
+        try {
+            return c().getDouble(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be a number: " + e.getMessage(), e);
+        }
+    }
+
+    public List<String> strings(String key) {
+        try {
+            return c().getStringList(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be a list of strings: " + e.getMessage(), e);
+        }
+    }
+
+    public List<Double> numbers(String key) {
+        try {
+            return c().getDoubleList(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be a list of numbers: " + e.getMessage(), e);
+        }
+    }
+
+    public int positive(String key) {
+        int v = integer(key);
+        if (v < 1) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be >= 1, got " + v);
+        }
+        return v;
+    }
+
+    public FdForm fdForm() {
+        return choice("loss.fd-form", FdForm.class);
+    }
+
+    public RwpForm rwpForm() {
+        return choice("loss.rwp-form", RwpForm.class);
+    }
+
+    public <E extends Enum<E>> E choice(String key, Class<E> type) {
+        String v = string(key);
+        try {
+            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            List<String> allowed = new ArrayList<>();
+            for (E x : type.getEnumConstants()) {
+                allowed.add(x.name().toLowerCase(Locale.ROOT));
+            }
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be one of " + allowed + ", got '" + v + "'");
+        }
+    }
+
+    /** A copy with {@code key} set (used by jobs that derive settings, e.g. the demo). */
+    public Recipe with(String key, Object value) {
+        return new Recipe(c().withValue(ROOT + "." + key, ConfigValueFactory.fromAnyRef(value)));
+    }
+}
