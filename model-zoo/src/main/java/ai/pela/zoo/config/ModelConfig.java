@@ -31,7 +31,7 @@ public record ModelConfig(
         boolean noEmbedClass,
         List<Double> mean,
         List<Double> std,
-        LowRankSpec lowrank) {
+        LowRankSpec lowrank) implements java.io.Serializable {
 
     public static final List<Double> IMAGENET_MEAN = List.of(0.485, 0.456, 0.406);
     public static final List<Double> IMAGENET_STD = List.of(0.229, 0.224, 0.225);

@@ -18,7 +18,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public final class AdamW {
     /** Hyper-parameters; the learning rate comes from the schedule each step. */
-    public record Config(double beta1, double beta2, double eps, double weightDecay) {
+    public record Config(double beta1, double beta2, double eps, double weightDecay) implements java.io.Serializable {
         public static Config defaults(double weightDecay) {
             return new Config(0.9, 0.999, 1e-8, weightDecay);
         }

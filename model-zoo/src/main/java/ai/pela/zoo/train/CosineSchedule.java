@@ -5,7 +5,8 @@ package ai.pela.zoo.train;
  * {@code warmupSteps}, then cosine decay to {@code minLr} at {@code totalSteps} (timm's CosineLRScheduler,
  * counted in steps rather than epochs).
  */
-public record CosineSchedule(double baseLr, double minLr, double warmupLr, long warmupSteps, long totalSteps) {
+public record CosineSchedule(double baseLr, double minLr, double warmupLr, long warmupSteps, long totalSteps)
+        implements java.io.Serializable {
     public CosineSchedule {
         if (totalSteps <= 0 || warmupSteps < 0 || warmupSteps > totalSteps) {
             throw new IllegalArgumentException("schedule needs 0 <= warmup (" + warmupSteps + ") <= total (" + totalSteps + ") and total > 0");

@@ -10,7 +10,7 @@ import ai.pela.zoo.loss.RwpForm;
  * @param clipNorm global gradient-norm limit; 0 or less turns clipping off
  */
 public record StepHyper(double alpha, double beta, double labelSmoothing, FdForm fdForm, RwpForm rwpForm,
-        double rwpEps, double clipNorm, AdamW.Config adamw, CosineSchedule schedule) {
+        double rwpEps, double clipNorm, AdamW.Config adamw, CosineSchedule schedule) implements java.io.Serializable {
 
     public static StepHyper supervised(double lr, double weightDecay, double labelSmoothing) {
         return new StepHyper(0, 0, labelSmoothing, FdForm.CODE, RwpForm.CODE, 1e-3, 0,

@@ -1,0 +1,57 @@
+package ai.pela.spark.jobs;
+
+import ai.pela.spark.io.Storage;
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.ConfigJson;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.Safetensors;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.vit.VitLayout;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.fs.Path;
+
+/** Model files read and written through Hadoop paths (config.json and safetensors checkpoints). */
+public final class JobFiles {
+    private JobFiles() {
+    }
+
+    public static ModelConfig readConfig(Storage storage, String location) {
+        if (location == null || location.isBlank()) {
+            throw new PelaException("configuration key 'pela.model.config' is not set: give the model's config.json");
+        }
+        Path p = Storage.path(location);
+        try (InputStream in = storage.open(p)) {
+            return ConfigJson.read(in, location);
+        } catch (IOException e) {
+            throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    public static StateDict readWeights(Storage storage, String location, ModelConfig config) {
+        if (location == null || location.isBlank()) {
+            throw new PelaException("configuration key 'pela.model.weights' is not set: give the model's .safetensors");
+        }
+        Path p = Storage.path(location);
+        try (InputStream in = storage.open(p)) {
+            StateDict sd = Safetensors.read(in, storage.length(p), location);
+            sd.checkMatches(location, VitLayout.parameterShapes(config));
+            return sd;
+        } catch (IOException e) {
+            throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes {@code dir/model.safetensors} and {@code dir/config.json}, each atomically. */
+    public static void writeModel(Storage storage, Path dir, ModelConfig config, StateDict weights) {
+        storage.mkdirs(dir);
+        storage.writeAtomically(new Path(dir, "model.safetensors"), out -> Safetensors.write(weights, out));
+        storage.writeAtomically(new Path(dir, "config.json"),
+                out -> out.write(ConfigJson.toJsonString(config).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    public static void writeText(Storage storage, Path file, String text) {
+        storage.writeAtomically(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}

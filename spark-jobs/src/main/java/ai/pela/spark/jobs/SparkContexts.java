@@ -1,0 +1,30 @@
+package ai.pela.spark.jobs;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * The Spark context of a job: the master given on the command line, else the one spark-submit set, else
+ * embedded local mode with one executor thread per worker (the default on a laptop or a CI machine).
+ */
+public final class SparkContexts {
+    private SparkContexts() {
+    }
+
+    public static JavaSparkContext create(String appName, String master, int workers) {
+        SparkConf conf = new SparkConf().setAppName(appName);
+        if (master != null && !master.isBlank()) {
+            conf.setMaster(master);
+        } else if (!conf.contains("spark.master")) {
+            // local[N, F]: N task threads, and a failed task is retried like on a cluster.
+            conf.setMaster("local[" + workers + ",2]");
+            conf.set("spark.ui.enabled", "false");
+            conf.set("spark.driver.host", "127.0.0.1");
+            conf.set("spark.driver.bindAddress", "127.0.0.1");
+        }
+        conf.setIfMissing("spark.driver.maxResultSize", "4g");
+        // A cluster that never accepts the application fails the job instead of waiting for ever.
+        conf.setIfMissing("spark.network.timeout", "120s");
+        return new JavaSparkContext(conf);
+    }
+}

@@ -1,0 +1,55 @@
+package ai.pela.spark.train;
+
+import ai.pela.spark.io.SerializableConf;
+import ai.pela.spark.io.Storage;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.Safetensors;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.vit.VitLayout;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What an executor needs to build its trainer: the student's architecture, the teacher's (or none, for plain
+ * supervised training) and the Hadoop path of the teacher's weights — executors load the teacher themselves,
+ * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters.
+ */
+public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
+        SerializableConf hadoop) implements Serializable {
+
+    public boolean hasTeacher() {
+        return teacher != null;
+    }
+
+    /** A key identifying executors' cached trainers for this spec. */
+    public String cacheKey() {
+        return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
+                + hyper.hashCode();
+    }
+
+    /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */
+    public StateDict placeholderStudentWeights() {
+        StateDict sd = new StateDict();
+        for (Map.Entry<String, long[]> e : VitLayout.parameterShapes(student).entrySet()) {
+            sd.put(e.getKey(), Nd4j.zeros(DataType.FLOAT, e.getValue()));
+        }
+        return sd;
+    }
+
+    public StateDict loadTeacherWeights() {
+        Storage storage = hadoop.storage();
+        Path p = Storage.path(teacherWeights);
+        try (InputStream in = storage.open(p)) {
+            StateDict sd = Safetensors.read(in, storage.length(p), teacherWeights);
+            sd.checkMatches(teacherWeights, VitLayout.parameterShapes(teacher));
+            return sd;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + teacherWeights, e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package ai.pela.spark.train;
+
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.vit.VitModel;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Per executor JVM: the teacher's weights, loaded once from their Hadoop path, and a pool of built trainers
+ * (one per concurrently running task), reused round after round — building a SameDiff graph takes seconds, and
+ * each round's broadcast overwrites the student's parameters and optimiser state anyway.
+ */
+final class WorkerCache {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerCache.class);
+    private static final Map<String, StateDict> TEACHERS = new ConcurrentHashMap<>();
+    private static final Map<String, Queue<PelaStep>> POOL = new ConcurrentHashMap<>();
+
+    private WorkerCache() {
+    }
+
+    static PelaStep borrow(ModelSpec spec) {
+        PelaStep step = POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).poll();
+        return step != null ? step : build(spec);
+    }
+
+    static void giveBack(ModelSpec spec, PelaStep step) {
+        POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).add(step);
+    }
+
+    private static PelaStep build(ModelSpec spec) {
+        long t0 = System.nanoTime();
+        VitModel teacher = null;
+        StateDict teacherWeights = null;
+        if (spec.hasTeacher()) {
+            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights(), k -> {
+                LOG.info("loading teacher {} (once per executor)", k);
+                return spec.loadTeacherWeights();
+            });
+            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights());
+        }
+        PelaStep step = new PelaStep(spec.student(), spec.placeholderStudentWeights(), teacher, teacherWeights, spec.hyper());
+        LOG.info("built a trainer in {} s", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+        return step;
+    }
+
+    /** Drops everything (tests use this to simulate a fresh executor). */
+    static void clear() {
+        TEACHERS.clear();
+        POOL.clear();
+    }
+}
