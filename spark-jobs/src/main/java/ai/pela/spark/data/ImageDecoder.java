@@ -34,7 +34,27 @@ public final class ImageDecoder {
     /** PIL's MAX_IMAGE_PIXELS: a larger image is treated as a decompression bomb, never allocated. */
     public static final long MAX_PIXELS = 89_478_485L;
 
+    static {
+        registerPlugins();
+    }
+
     private ImageDecoder() {
+    }
+
+    /**
+     * ImageIO registers the readers it finds through the context class loader of the thread that first uses it. On a
+     * Spark executor the application jar (with TwelveMonkeys) sits in a child class loader, which that thread need
+     * not have; scanning once with this class's loader makes sure the CMYK-capable JPEG reader is there.
+     */
+    private static void registerPlugins() {
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(ImageDecoder.class.getClassLoader());
+        try {
+            ImageIO.scanForPlugins();
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
     }
 
     /** Decodes an image; the result is always {@code TYPE_INT_RGB}. */

@@ -10,7 +10,7 @@ import java.util.random.RandomGenerator;
 /**
  * The augmentation and normalisation of torchvision's ImageNet recipes, written straight into a batch buffer:
  * <ul>
- * <li>{@link #train}: RandomResizedCrop(size, scale 0.08–1, ratio 3/4–4/3) with torchvision's sampling (ten tries,
+ * <li>{@link #train}: RandomResizedCrop(size, scale 0.08–1 unless given, ratio 3/4–4/3) with torchvision's sampling (ten tries,
  * then a centre crop), RandomHorizontalFlip(0.5), ToTensor, Normalize;</li>
  * <li>{@link #eval}: Resize(shorter side to round(size / 0.875)), CenterCrop(size), ToTensor, Normalize.</li>
  * </ul>
@@ -27,15 +27,16 @@ public final class ImageTransform implements Serializable {
 
     private final int size;
     private final boolean train;
-    private final double scaleMin;
-    private final double scaleMax;
     private final double[] mean;
     private final double[] std;
+    private final double scaleMin;
+    private final double scaleMax;
     private transient volatile float[][] lut;
 
     private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax) {
         if (!(scaleMin > 0) || scaleMin > scaleMax || scaleMax > 1) {
-            throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got [" + scaleMin + ", " + scaleMax + "]");
+            throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got [" + scaleMin + ", "
+                    + scaleMax + "]");
         }
         if (size < 1) {
             throw new IllegalArgumentException("image size " + size + " must be positive");
@@ -50,10 +51,10 @@ public final class ImageTransform implements Serializable {
         }
         this.size = size;
         this.train = train;
-        this.scaleMin = scaleMin;
-        this.scaleMax = scaleMax;
         this.mean = mean.clone();
         this.std = std.clone();
+        this.scaleMin = scaleMin;
+        this.scaleMax = scaleMax;
     }
 
     /** RandomResizedCrop + horizontal flip + normalisation, for training. */
@@ -61,7 +62,10 @@ public final class ImageTransform implements Serializable {
         return train(imgSize, mean, std, SCALE_MIN, SCALE_MAX);
     }
 
-    /** As {@link #train(int, double[], double[])} with RandomResizedCrop's area scale range [scaleMin, scaleMax]. */
+    /**
+     * As {@link #train(int, double[], double[])} with RandomResizedCrop's area range [scaleMin, scaleMax] (small
+     * images such as 28-pixel Fashion-MNIST items lose too much at the ImageNet default of 0.08).
+     */
     public static ImageTransform train(int imgSize, double[] mean, double[] std, double scaleMin, double scaleMax) {
         return new ImageTransform(imgSize, true, mean, std, scaleMin, scaleMax);
     }
@@ -96,6 +100,9 @@ public final class ImageTransform implements Serializable {
      * for training only (it may be null for evaluation); the draws are those of torchvision, in its order.
      */
     public void apply(BufferedImage img, RandomGenerator rng, float[] out, int offset) {
+        if (train && rng == null) {
+            throw new IllegalArgumentException("the training transform needs a random generator");
+        }
         Resampler.Pixels px = pixels(ImageDecoder.toRgb(img));
         if (train) {
             Resampler.Box crop = randomResizedCrop(px.width(), px.height(), rng);

@@ -45,8 +45,11 @@ final class TarReader implements Closeable {
                 return null;
             }
             char type = (char) header[156];
-            String name = pax.path() != null ? pax.path() : longName != null ? longName : headerName();
-            long size = pax.size() >= 0 ? pax.size() : number(124, 12, "size", name);
+            // A pending long name or pax record describes the next real entry, not another extension record.
+            boolean extension = type == 'L' || type == 'x' || type == 'g' || type == 'K';
+            String name = extension || pax.path() == null && longName == null ? headerName()
+                    : pax.path() != null ? pax.path() : longName;
+            long size = !extension && pax.size() >= 0 ? pax.size() : number(124, 12, "size", name);
             long offset = pos + BLOCK;
             checkInside(name, offset, size);
             pos = offset + roundUp(size);
@@ -72,6 +75,9 @@ final class TarReader implements Closeable {
     }
 
     private boolean readHeader() {
+        if (pos == 0 && fileLength < BLOCK) {
+            throw new PelaException(shard + ": not a tar file: " + fileLength + " bytes, less than one tar header");
+        }
         if (pos + BLOCK > fileLength) {
             throw new PelaException(shard + ": truncated tar shard: it ends at byte " + fileLength
                     + " without tar's end-of-archive marker");
@@ -139,7 +145,7 @@ final class TarReader implements Closeable {
     }
 
     private void verifyChecksum() {
-        long stored = number(148, 8, "checksum", "at byte " + pos);
+        long stored = octal(148, 8); // a garbled field (-1) is a bad checksum, most likely not a tar at all
         long unsigned = 0;
         long signed = 0;
         for (int i = 0; i < BLOCK; i++) {
@@ -154,9 +160,15 @@ final class TarReader implements Closeable {
 
     /** An octal field (NUL/space terminated), or GNU's base-256 form for large values. */
     private long number(int off, int len, String field, String member) {
-        if ((header[off] & 0x80) != 0) {
-            return base256(off, len, field, member);
+        long v = (header[off] & 0x80) != 0 ? base256(off, len) : octal(off, len);
+        if (v < 0) {
+            throw new PelaException(shard + ": corrupt tar header: bad " + field + " field of member " + member);
         }
+        return v;
+    }
+
+    /** The value of an octal field, or -1 if it holds anything but octal digits between spaces and NULs. */
+    private long octal(int off, int len) {
         long v = 0;
         int i = off;
         int end = off + len;
@@ -166,29 +178,26 @@ final class TarReader implements Closeable {
         for (; i < end && header[i] != ' ' && header[i] != 0; i++) {
             int d = header[i] - '0';
             if (d < 0 || d > 7) {
-                throw badField(field, member);
+                return -1;
             }
             v = v * 8 + d;
         }
         return v;
     }
 
-    private long base256(int off, int len, String field, String member) {
+    /** GNU's base-256 number: 0x80, then big-endian bytes; -1 if negative or over 63 bits. */
+    private long base256(int off, int len) {
         if (header[off] != (byte) 0x80) {
-            throw badField(field, member); // negative or more than 63 bits
+            return -1;
         }
         long v = 0;
         for (int i = off + 1; i < off + len; i++) {
             if (v >>> 55 != 0) {
-                throw badField(field, member);
+                return -1;
             }
             v = (v << 8) | (header[i] & 0xff);
         }
         return v;
-    }
-
-    private PelaException badField(String field, String member) {
-        return new PelaException(shard + ": corrupt tar header: bad " + field + " field of member " + member);
     }
 
     private static long roundUp(long size) {
