@@ -119,6 +119,19 @@ class PelaCliTest {
     }
 
     @Test
+    void jobConfigurationErrorsExitWithOneLine() {
+        Run r = run("pretrain", "--set", "train.epoch=3");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown configuration key").contains("pela.train.epoch").hasLineCount(1);
+        r = run("train-teacher", "--recipe", "/nonexistent/recipe.conf");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("/nonexistent/recipe.conf").contains("does not exist").hasLineCount(1);
+        r = run("evaluate", "--set", "data.on-bad-image=ignore", "--set", "model.config=\"" + Fixtures.path("vit_token/config.json") + "\"");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).hasLineCount(1);
+    }
+
+    @Test
     void benchStepRunsAndPrintsARow() {
         Run r = run("bench-step", "--config", Fixtures.path("vit_token/config.json").toString(), "--batch", "4",
                 "--steps", "1", "--warmup", "0");
