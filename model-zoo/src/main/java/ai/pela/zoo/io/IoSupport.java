@@ -1,7 +1,6 @@
 package ai.pela.zoo.io;
 
 import ai.pela.zoo.PelaException;
-import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,15 +8,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.UUID;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 
@@ -39,12 +33,6 @@ final class IoSupport {
     @FunctionalInterface
     interface ChunkCodec {
         void apply(ByteBuffer littleEndian, int first, int count);
-    }
-
-    /** Writes a whole file body to a stream. */
-    @FunctionalInterface
-    interface StreamWriter {
-        void writeTo(OutputStream out) throws IOException;
     }
 
     static PelaException fail(String source, String problem) {
@@ -141,43 +129,6 @@ final class IoSupport {
             return Files.size(file);
         } catch (IOException e) {
             throw fail(file.toString(), Files.exists(file) ? "cannot read its size: " + e : "no such file");
-        }
-    }
-
-    /**
-     * Writes {@code file} so that readers see either the old file or the complete new one, never a partial one: the
-     * body goes to a temporary file in the same directory (same file system, so the rename is atomic), is forced to
-     * disk, and is then renamed over the target.
-     */
-    static void writeAtomically(Path file, StreamWriter body) {
-        Path target = file.toAbsolutePath();
-        if (!Files.isDirectory(target.getParent())) {
-            throw fail(file.toString(), "cannot write: directory " + target.getParent() + " does not exist");
-        }
-        // Not Files.createTempFile: it creates the file with mode 0600, which the renamed checkpoint would keep.
-        Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-                body.writeTo(out);
-                out.flush();
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            throw fail(file.toString(), "cannot write: " + e);
-        } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            throw e;
-        }
-    }
-
-    private static void deleteQuietly(Path tmp) {
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-            // The write already failed; that is the error worth reporting, not the leftover temporary file.
         }
     }
 

@@ -301,7 +301,7 @@ public final class Npy {
     /** Writes {@code a} to {@code file} atomically: readers see the old file or the complete new one. */
     public static void write(INDArray a, Path file) {
         Descr descr = descrFor(a); // an unsupported type fails before a temporary file exists
-        IoSupport.writeAtomically(file, out -> writeTo(a, descr, out));
+        AtomicFile.write(file, out -> writeTo(a, descr, out));
     }
 
     /**

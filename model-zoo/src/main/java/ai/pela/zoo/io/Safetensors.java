@@ -416,7 +416,7 @@ public final class Safetensors {
      */
     public static void write(StateDict sd, Map<String, String> metadata, Path file) {
         List<Planned> plan = plan(sd, metadata); // unsupported types fail before a temporary file exists
-        IoSupport.writeAtomically(file, out -> writeTo(plan, metadata, out));
+        AtomicFile.write(file, out -> writeTo(plan, metadata, out));
     }
 
     /** Writes {@code sd} to a stream, without metadata. The stream is flushed, not closed. */

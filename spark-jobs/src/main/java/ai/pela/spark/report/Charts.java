@@ -1,5 +1,7 @@
 package ai.pela.spark.report;
 
+import ai.pela.zoo.io.AtomicFile;
+
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.config.ModelConfig;
@@ -9,6 +11,7 @@ import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -238,7 +241,8 @@ public final class Charts {
 
     private static Path save(Chart<?, ?> chart, Path file) {
         try {
-            AtomicFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFile.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write chart: " + e.getMessage(), e);

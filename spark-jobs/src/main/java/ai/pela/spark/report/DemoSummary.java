@@ -1,10 +1,13 @@
 package ai.pela.spark.report;
 
+import ai.pela.zoo.io.AtomicFile;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +41,8 @@ public final class DemoSummary {
     public static void writeJson(List<ModelRow> rows, Path file) {
         String json = toJson(rows);
         try {
-            AtomicFiles.writeString(file, json + "\n");
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFile.writeString(file, json + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the demo summary: " + e.getMessage(), e);
         }

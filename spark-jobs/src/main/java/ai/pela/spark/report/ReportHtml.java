@@ -1,5 +1,7 @@
 package ai.pela.spark.report;
 
+import ai.pela.zoo.io.AtomicFile;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -62,7 +64,8 @@ public final class ReportHtml {
         }
         Path file = base.resolve(FILE_NAME);
         try {
-            AtomicFiles.writeString(file, page(title, rows, sections, images));
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            AtomicFile.writeString(file, page(title, rows, sections, images));
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write the report: " + e.getMessage(), e);
