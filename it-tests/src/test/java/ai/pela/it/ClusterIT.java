@@ -131,7 +131,7 @@ class ClusterIT {
 
     /** Last: it leaves the cluster with one worker. */
     @Test
-    @Order(99)
+    @Order(Integer.MAX_VALUE) // unannotated tests default to Integer.MAX_VALUE / 2
     void aLostWorkerLeavesTheJobToTheRemainingOne() throws Exception {
         Path ref = reference();
         Path run = dir.resolve("worker-lost");
