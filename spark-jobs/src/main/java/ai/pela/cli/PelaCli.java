@@ -60,8 +60,9 @@ public final class PelaCli implements Runnable {
         boolean verbose = parsed.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"))
                 || parsed.hasMatchedOption("--verbose");
         String prefix = "pela " + cl.getCommandName() + ": error: ";
-        if (e instanceof PelaException) {
-            err.println(prefix + e.getMessage());
+        String userError = userError(e);
+        if (userError != null) {
+            err.println(prefix + userError);
         } else {
             err.println(prefix + e.getClass().getSimpleName() + ": " + e.getMessage()
                     + (verbose ? "" : " (run with --verbose for the stack trace)"));
@@ -70,7 +71,29 @@ public final class PelaCli implements Runnable {
             e.printStackTrace(err);
         }
         err.flush();
-        return e instanceof PelaException ? EXIT_USER_ERROR : EXIT_INTERNAL_ERROR;
+        return userError != null ? EXIT_USER_ERROR : EXIT_INTERNAL_ERROR;
+    }
+
+    /**
+     * The message of a problem with the user's input, or null. A PelaException thrown on an executor (a bad image
+     * under on-bad-image = fail, say) reaches the driver wrapped in a SparkException, often only as text in its
+     * message; it is still the user's problem and is reported as such.
+     */
+    static String userError(Throwable e) {
+        String marker = PelaException.class.getName() + ": ";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof PelaException) {
+                return t.getMessage();
+            }
+            String m = t.getMessage();
+            int at = m == null ? -1 : m.indexOf(marker);
+            if (at >= 0) {
+                String rest = m.substring(at + marker.length());
+                int eol = rest.indexOf('\n');
+                return (eol >= 0 ? rest.substring(0, eol) : rest).trim();
+            }
+        }
+        return null;
     }
 
     private static int handleParameterException(CommandLine.ParameterException e, String[] args) {

@@ -132,6 +132,17 @@ class PelaCliTest {
     }
 
     @Test
+    void executorSideInputErrorsAreUnwrappedFromSparkExceptions() {
+        Exception wrapped = new org.apache.spark.SparkException("Job aborted due to stage failure: Task 1 in stage 3.0"
+                + " failed 2 times, most recent failure: Lost task 1.1 (TID 9) (127.0.0.1 executor driver): "
+                + "ai.pela.zoo.PelaException: /data/train/c/x.jpg: corrupt image (Unsupported Image Type)\n"
+                + "\tat ai.pela.spark.data.BatchLoader.assemble(BatchLoader.java:120)");
+        assertThat(PelaCli.userError(wrapped)).isEqualTo("/data/train/c/x.jpg: corrupt image (Unsupported Image Type)");
+        assertThat(PelaCli.userError(new RuntimeException("x", new ai.pela.zoo.PelaException("inner")))).isEqualTo("inner");
+        assertThat(PelaCli.userError(new IllegalStateException("bug"))).isNull();
+    }
+
+    @Test
     void benchStepRunsAndPrintsARow() {
         Run r = run("bench-step", "--config", Fixtures.path("vit_token/config.json").toString(), "--batch", "4",
                 "--steps", "1", "--warmup", "0");
