@@ -97,20 +97,27 @@ class ClusterIT {
                 + java.nio.file.Files.readString(job.err()));
     }
 
-    @Test
-    void anExecutorKilledMidRoundChangesNothing() throws Exception {
+    /** Runs pretrain on the cluster, injects {@code fault} after round 1, and checks the end equals the no-fault run. */
+    private static void assertFaultChangesNothing(String name, Runnable fault) throws Exception {
         Path ref = reference();
-        Path run = dir.resolve("executor-killed");
+        Path run = dir.resolve(name);
         StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(run));
         awaitRounds(run, 1, job);
-        List<ProcessHandle> executors = cluster.executors();
-        assertThat(executors).isNotEmpty();
-        executors.get(0).destroyForcibly();
+        fault.run();
         StandaloneCluster.Submitted s = job.await(JOB_TIMEOUT);
         assertThat(s.exit()).as(s.stderr()).isZero();
         double d = maxDiff(ref, run);
-        System.out.printf("executor killed: finished in %s, max |dparam| vs no-fault %.3g%n", s.took(), d);
+        System.out.printf("%s after round 1: finished in %s, max |dparam| vs no-fault %.3g%n", name, s.took(), d);
         assertThat(d).isLessThanOrEqualTo(1e-5);
+    }
+
+    @Test
+    void anExecutorKilledMidRoundChangesNothing() throws Exception {
+        assertFaultChangesNothing("executor-killed", () -> {
+            List<ProcessHandle> executors = cluster.executors();
+            assertThat(executors).isNotEmpty();
+            executors.get(0).destroyForcibly();
+        });
     }
 
     @Test
@@ -133,16 +140,7 @@ class ClusterIT {
     @Test
     @Order(Integer.MAX_VALUE) // unannotated tests default to Integer.MAX_VALUE / 2
     void aLostWorkerLeavesTheJobToTheRemainingOne() throws Exception {
-        Path ref = reference();
-        Path run = dir.resolve("worker-lost");
-        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(run));
-        awaitRounds(run, 1, job);
-        cluster.killWorker(1);
-        StandaloneCluster.Submitted s = job.await(JOB_TIMEOUT);
-        assertThat(s.exit()).as(s.stderr()).isZero();
-        double d = maxDiff(ref, run);
-        System.out.printf("worker lost after round 1: finished in %s, max |dparam| vs no-fault %.3g%n", s.took(), d);
-        assertThat(d).isLessThanOrEqualTo(1e-5);
+        assertFaultChangesNothing("worker-lost", () -> cluster.killWorker(1));
     }
 
     @Test
