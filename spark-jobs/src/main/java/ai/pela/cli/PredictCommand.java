@@ -55,10 +55,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         INDArray x = Npy.read(input);
         long[] s = x.shape();
-        if (s.length != 4 || s[1] != cfg.inChans() || s[2] != cfg.imgSize() || s[3] != cfg.imgSize()) {
-            throw new PelaException(input + ": input has shape " + java.util.Arrays.toString(s) + " but the model needs [N, "
-                    + cfg.inChans() + ", " + cfg.imgSize() + ", " + cfg.imgSize() + "]");
-        }
+        VitModel.checkInputShape(cfg, s, input.toString());
         if (x.dataType() != DataType.FLOAT) {
             throw new PelaException(input + ": input must be float32, got " + x.dataType());
         }

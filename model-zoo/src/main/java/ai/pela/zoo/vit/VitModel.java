@@ -86,10 +86,15 @@ public final class VitModel {
     }
 
     private void checkInput(INDArray images) {
-        long[] s = images.shape();
+        checkInputShape(config, images.shape(), "input");
+    }
+
+    /** Fails naming {@code source} unless {@code shape} is an image batch [N, C, H, W] the model takes. */
+    public static void checkInputShape(ModelConfig config, long[] shape, String source) {
+        long[] s = shape;
         if (s.length != 4 || s[1] != config.inChans() || s[2] != config.imgSize() || s[3] != config.imgSize()) {
-            throw new ai.pela.zoo.PelaException("input has shape " + java.util.Arrays.toString(s) + " but the model needs [N, "
-                    + config.inChans() + ", " + config.imgSize() + ", " + config.imgSize() + "]");
+            throw new ai.pela.zoo.PelaException(source + ": input has shape " + java.util.Arrays.toString(s)
+                    + " but the model needs [N, " + config.inChans() + ", " + config.imgSize() + ", " + config.imgSize() + "]");
         }
     }
 }
