@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,13 +43,15 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Recipe recipe = job.load();
-        try (JavaSparkContext sc = SparkContexts.create("pela evaluate", job.master, recipe.positive("train.workers"))) {
-            Storage storage = new Storage(sc.hadoopConfiguration());
-            String configPath = model != null ? model + "/config.json" : recipe.string("model.config");
-            String weightsPath = model != null ? model + "/model.safetensors" : recipe.string("model.weights");
-            ModelConfig cfg = JobFiles.readConfig(storage, configPath);
-            String s = split != null ? split : recipe.string("data.val-split");
-            DataSetup data = DataSetup.forEvaluation(storage, recipe, cfg, s);
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, recipe.positive("train.workers"));
+        // The model and the data listing are checked before the cluster is asked for executors.
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        String configPath = model != null ? model + "/config.json" : recipe.string("model.config");
+        String weightsPath = model != null ? model + "/model.safetensors" : recipe.string("model.weights");
+        ModelConfig cfg = JobFiles.readConfig(storage, configPath);
+        String s = split != null ? split : recipe.string("data.val-split");
+        DataSetup data = DataSetup.forEvaluation(storage, recipe, cfg, s);
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
             EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, weightsPath,
                     new SerializableConf(sc.hadoopConfiguration())), data.train(), data.source(),
                     recipe.positive("eval.batch-size"), 2 * recipe.positive("train.workers"));

@@ -1,9 +1,11 @@
 package ai.pela.cli;
 
+import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.jobs.TrainJob;
 import ai.pela.spark.train.Recipe;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,8 +17,10 @@ final class TrainCommands {
 
     static Integer run(JobOptions job, TrainJob.Mode mode, String name) {
         Recipe recipe = job.load();
-        try (JavaSparkContext sc = SparkContexts.create("pela " + name, job.master, recipe.positive("train.workers"))) {
-            TrainJob.Result r = TrainJob.run(sc, recipe, mode);
+        SparkConf conf = SparkContexts.conf("pela " + name, job.master, recipe.positive("train.workers"));
+        TrainJob.Prepared prepared = TrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), recipe, mode);
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
+            TrainJob.Result r = TrainJob.run(sc, prepared, (m, s) -> { });
             System.out.println("model written to " + r.modelDir());
         }
         return 0;
