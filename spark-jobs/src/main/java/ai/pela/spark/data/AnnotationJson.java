@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -28,6 +29,8 @@ final class AnnotationJson {
     static final long DEFAULT_MAX_BYTES = 8L << 30;
     /** Karpathy's sentences' token lists are the deepest legitimate content: depth 6. */
     static final int MAX_DEPTH = 16;
+    /** A URI scheme such as {@code s3a:} or {@code hdfs:}: the path is absolute. */
+    private static final Pattern SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*:");
     private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .build());
@@ -194,7 +197,7 @@ final class AnnotationJson {
      * directory, which ALBEF resolves against, means nothing to an executor).
      */
     static String resolve(String image, String imageRoot, Path file) {
-        if (image.startsWith("/") || image.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*")) {
+        if (image.startsWith("/") || SCHEME.matcher(image).lookingAt()) {
             return Storage.path(image).toString();
         }
         String root = imageRoot == null || imageRoot.isBlank() ? file.getParent().toString() : imageRoot;
