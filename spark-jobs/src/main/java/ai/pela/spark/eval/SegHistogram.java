@@ -1,7 +1,10 @@
 package ai.pela.spark.eval;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Per-class pixel counts of a semantic segmentation evaluation, summed over images: the counts of mmseg's
@@ -165,6 +168,39 @@ public final class SegHistogram implements Serializable {
     /** All-pixel accuracy: correctly predicted pixels over all labelled (non-ignored) pixels, a fraction. */
     public double aAcc() {
         return (double) Arrays.stream(intersect).sum() / Arrays.stream(labelArea).sum();
+    }
+
+    /**
+     * The metrics as mmseg logs them, in percent: {@code {"mIoU", "mAcc", "aAcc", "images", "per_class": {name:
+     * {"IoU", "Acc"}}}}, null where a value is undefined (NaN). {@code classNames} names the classes in index order;
+     * when null, they are named by index.
+     */
+    public ObjectNode toJson(List<String> classNames) {
+        if (classNames != null && classNames.size() != numClasses) {
+            throw new IllegalArgumentException(classNames.size() + " class names for " + numClasses + " classes");
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        putPercent(o, "mIoU", miou());
+        putPercent(o, "mAcc", macc());
+        putPercent(o, "aAcc", aAcc());
+        o.put("images", images);
+        ObjectNode perClass = o.putObject("per_class");
+        double[] iou = iou();
+        double[] acc = acc();
+        for (int c = 0; c < numClasses; c++) {
+            ObjectNode entry = perClass.putObject(classNames == null ? Integer.toString(c) : classNames.get(c));
+            putPercent(entry, "IoU", iou[c]);
+            putPercent(entry, "Acc", acc[c]);
+        }
+        return o;
+    }
+
+    private static void putPercent(ObjectNode o, String key, double fraction) {
+        if (Double.isNaN(fraction)) {
+            o.putNull(key);
+        } else {
+            o.put(key, fraction * 100);
+        }
     }
 
     static double nanMean(double[] values) {

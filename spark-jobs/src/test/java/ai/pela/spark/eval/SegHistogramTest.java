@@ -34,6 +34,19 @@ class SegHistogramTest {
     }
 
     @Test
+    void jsonIsInPercentWithNullForUndefinedValues() {
+        SegHistogram h = new SegHistogram(3).add(new int[] {0, 1, 1}, new int[] {0, 0, 1});
+        var json = h.toJson(java.util.List.of("wall", "floor", "sky"));
+        assertThat(json.get("aAcc").asDouble()).isCloseTo(100.0 * 2 / 3, within(1e-12));
+        assertThat(json.get("mIoU").asDouble()).isCloseTo(100.0 * (0.5 + 0.5) / 2, within(1e-12));
+        assertThat(json.get("per_class").get("floor").get("IoU").asDouble()).isCloseTo(50.0, within(1e-12));
+        assertThat(json.get("per_class").get("sky").get("IoU").isNull()).isTrue();
+        assertThat(json.get("images").asInt()).isEqualTo(1);
+        assertThat(h.toJson(null).get("per_class").has("2")).isTrue();
+        assertThatThrownBy(() -> h.toJson(java.util.List.of("wall"))).hasMessageContaining("1 class names for 3");
+    }
+
+    @Test
     void iouIsOfDatasetTotalsNotAMeanOverImages() {
         // Image A: class 0 perfect on 1 pixel (IoU 1). Image B: class 0 labelled on 9 pixels, predicted on none.
         SegHistogram h = new SegHistogram(2)
