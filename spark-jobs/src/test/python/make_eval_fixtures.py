@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Generates the reference fixtures of the evaluation tests (spark-jobs/src/test/resources/fixtures/{coco,seg}).
 
-Run from the repository root with a Python that has numpy and pycocotools (Debian's `python3-pycocotools` from
-trixie on, or `pip install pycocotools` in a virtual environment):
+Run from the repository root with a Python that has numpy and pycocotools (Debian 12 does not package
+pycocotools; this was made with pycocotools 2.0.11 and numpy 2.4 in a virtual environment):
 
-    python3 spark-jobs/src/test/python/make_eval_fixtures.py
+    python3 -m venv /tmp/coco && /tmp/coco/bin/pip install pycocotools
+    /tmp/coco/bin/python spark-jobs/src/test/python/make_eval_fixtures.py
 
 Deterministic (fixed seeds); rewrites every file it writes. Contents:
 
