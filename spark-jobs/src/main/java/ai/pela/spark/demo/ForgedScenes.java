@@ -106,10 +106,11 @@ public final class ForgedScenes {
         if (!missing.isEmpty()) {
             throw new PelaException(FashionMnistExport.describeMissing(idxDir, missing));
         }
-        FashionMnistExport.Split train = FashionMnistExport.Split.read("train",
-                idxDir.resolve(FashionMnistExport.TRAIN_IMAGES), idxDir.resolve(FashionMnistExport.TRAIN_LABELS), 0);
         FashionMnistExport.Split val = FashionMnistExport.Split.read("val",
                 idxDir.resolve(FashionMnistExport.VAL_IMAGES), idxDir.resolve(FashionMnistExport.VAL_LABELS), 0);
+        // The 60,000 training items take seconds to read; an evaluation-only set (no training scenes) skips them.
+        FashionMnistExport.Split train = options.trainImages() == 0 ? val : FashionMnistExport.Split.read("train",
+                idxDir.resolve(FashionMnistExport.TRAIN_IMAGES), idxDir.resolve(FashionMnistExport.TRAIN_LABELS), 0);
         return write(train, val, outRoot, options);
     }
 
@@ -156,7 +157,7 @@ public final class ForgedScenes {
         int medium;
         int large;
 
-        synchronized void add(int area) {
+        void add(int area) {
             objects++;
             if (area < 32 * 32) {
                 small++;
