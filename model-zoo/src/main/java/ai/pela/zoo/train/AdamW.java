@@ -39,8 +39,9 @@ public final class AdamW {
         });
     }
 
+    /** Whether weight decay applies; a prefixed name (a dense model's {@code backbone.pos_embed}) counts by its last part. */
     public static boolean decays(String name, INDArray param) {
-        return param.rank() > 1 && !NO_DECAY_NAMES.contains(name);
+        return param.rank() > 1 && !NO_DECAY_NAMES.contains(name.substring(name.lastIndexOf('.') + 1));
     }
 
     /** One update of every parameter with its gradient at learning rate {@code lr}. */
