@@ -42,9 +42,20 @@ public final class DenseStep implements TrainStep {
     private final List<String> lossNames;
     private final FcosTargets.Points points;
     private final AdamW optimizer;
+    private final double backboneLrScale;
 
-    /** @param initial the dense model's checkpoint (copied; matches {@link DenseModel#parameterShapes}) */
+    /** A step that trains backbone and head at the same learning rate. */
     public DenseStep(ModelConfig backbone, HeadConfig head, StateDict initial, StepHyper hyper) {
+        this(backbone, head, initial, hyper, 1.0);
+    }
+
+    /**
+     * @param initial         the dense model's checkpoint (copied; matches {@link DenseModel#parameterShapes})
+     * @param backboneLrScale the backbone's learning rate as a fraction of the head's: a pretrained backbone
+     *                        under a randomly initialised head loses its features at the head's rate
+     */
+    public DenseStep(ModelConfig backbone, HeadConfig head, StateDict initial, StepHyper hyper, double backboneLrScale) {
+        this.backboneLrScale = backboneLrScale;
         this.backbone = backbone;
         this.head = head;
         this.hyper = hyper;
@@ -107,7 +118,7 @@ public final class DenseStep implements TrainStep {
             }
             double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
             double lr = hyper.schedule().lr(optimizer.step());
-            optimizer.update(params, grads, lr);
+            optimizer.update(params, grads, lr, n -> n.startsWith(Backbone.PREFIX) ? backboneLrScale : 1.0);
             return new StepReport(losses, gradNorm, lr);
         } finally {
             close(grads.values());
@@ -168,6 +179,11 @@ public final class DenseStep implements TrainStep {
                 a.close();
             }
         }
+    }
+
+    /** Attaches SameDiff listeners to the graph (e.g. its ProfilingListener). */
+    public void addListeners(org.nd4j.autodiff.listeners.Listener... listeners) {
+        sd.addListeners(listeners);
     }
 
     public ModelConfig backbone() {

@@ -17,10 +17,17 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * What an executor needs to build its trainer: the student's architecture, the teacher's (or none, for plain
  * supervised training) and the Hadoop path of the teacher's weights — executors load the teacher themselves,
- * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters.
+ * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters. With a
+ * {@link StepFactory} the step is another kind (a dense head on the student as backbone), built by the factory.
  */
 public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
-        SerializableConf hadoop) implements Serializable {
+        SerializableConf hadoop, StepFactory factory) implements Serializable {
+
+    /** The classification / PELA step. */
+    public ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
+            SerializableConf hadoop) {
+        this(student, teacher, teacherWeights, hyper, hadoop, null);
+    }
 
     public boolean hasTeacher() {
         return teacher != null;
@@ -29,7 +36,7 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
         return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
-                + hyper.hashCode();
+                + hyper.hashCode() + (factory == null ? "" : "|" + factory.key());
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */

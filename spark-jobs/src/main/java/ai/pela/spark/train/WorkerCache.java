@@ -2,6 +2,7 @@ package ai.pela.spark.train;
 
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.TrainStep;
 import ai.pela.zoo.vit.VitModel;
 import java.util.Map;
 import java.util.Queue;
@@ -18,22 +19,27 @@ import org.slf4j.LoggerFactory;
 final class WorkerCache {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerCache.class);
     private static final Map<String, StateDict> TEACHERS = new ConcurrentHashMap<>();
-    private static final Map<String, Queue<PelaStep>> POOL = new ConcurrentHashMap<>();
+    private static final Map<String, Queue<TrainStep>> POOL = new ConcurrentHashMap<>();
 
     private WorkerCache() {
     }
 
-    static PelaStep borrow(ModelSpec spec) {
-        PelaStep step = POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).poll();
+    static TrainStep borrow(ModelSpec spec) {
+        TrainStep step = POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).poll();
         return step != null ? step : build(spec);
     }
 
-    static void giveBack(ModelSpec spec, PelaStep step) {
+    static void giveBack(ModelSpec spec, TrainStep step) {
         POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).add(step);
     }
 
-    private static PelaStep build(ModelSpec spec) {
+    private static TrainStep build(ModelSpec spec) {
         long t0 = System.nanoTime();
+        if (spec.factory() != null) {
+            TrainStep step = spec.factory().create(spec);
+            LOG.info("built a {} trainer in {} s", spec.factory().key(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+            return step;
+        }
         VitModel teacher = null;
         StateDict teacherWeights = null;
         if (spec.hasTeacher()) {
