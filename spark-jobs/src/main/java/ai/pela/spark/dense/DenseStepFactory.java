@@ -12,19 +12,22 @@ import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Builds a {@link DenseStep} on an executor: the spec's student is the backbone, this factory carries the head. */
-public record DenseStepFactory(HeadConfig head) implements StepFactory {
+/**
+ * Builds a {@link DenseStep} on an executor: the spec's student is the backbone, this factory carries the head and
+ * the backbone's learning-rate scale.
+ */
+public record DenseStepFactory(HeadConfig head, double backboneLrScale) implements StepFactory {
     @Override
     public TrainStep create(ModelSpec spec) {
         StateDict zeros = new StateDict();
         for (Map.Entry<String, long[]> e : DenseModel.parameterShapes(spec.student(), head).entrySet()) {
             zeros.put(e.getKey(), Nd4j.zeros(DataType.FLOAT, e.getValue()));
         }
-        return new DenseStep(spec.student(), head, zeros, spec.hyper());
+        return new DenseStep(spec.student(), head, zeros, spec.hyper(), backboneLrScale);
     }
 
     @Override
     public String key() {
-        return head.type() + ":" + HeadJson.toJsonString(head).hashCode();
+        return head.type() + ":" + HeadJson.toJsonString(head).hashCode() + ":" + backboneLrScale;
     }
 }

@@ -97,7 +97,7 @@ public final class DenseEvaluateJob {
             geometries.add(g);
         }
         INDArray logits = model.forward(DenseSources.images(pixels, chunk.size(), s)).get(DenseModel.SEG_LOGITS);
-        float[] all = logits.data().asFloat();
+        float[] all = logits.dup('c').data().asFloat();
         int k = model.head().numClasses();
         for (int i = 0; i < examples.size(); i++) {
             DenseTransform.Geometry g = geometries.get(i);
@@ -126,7 +126,7 @@ public final class DenseEvaluateJob {
                 t.image(ex.image(), t.window(w, h, part.get(i)[0], part.get(i)[1]), pixels, i * t.floatsPerImage());
             }
             INDArray logits = model.forward(DenseSources.images(pixels, part.size(), s)).get(DenseModel.SEG_LOGITS);
-            SegPrediction.accumulate(logits.data().asFloat(), part, k, s, out[0], out[1], sum, count);
+            SegPrediction.accumulate(logits.dup('c').data().asFloat(), part, k, s, out[0], out[1], sum, count);
         }
         SegPrediction.divide(sum, count, k);
         add(acc, SegPrediction.argmax(sum, 0, k, out[1], out[0], out[0], out[1], w, h), ex);
@@ -190,9 +190,9 @@ public final class DenseEvaluateJob {
             geometries.add(g);
         }
         Map<String, INDArray> o = model.forward(DenseSources.images(pixels, ids.size(), t.size()));
-        float[] cls = o.get("fcos.cls").data().asFloat();
-        float[] reg = o.get("fcos.reg").data().asFloat();
-        float[] ctr = o.get("fcos.ctr").data().asFloat();
+        float[] cls = o.get("fcos.cls").dup('c').data().asFloat();
+        float[] reg = o.get("fcos.reg").dup('c').data().asFloat();
+        float[] ctr = o.get("fcos.ctr").dup('c').data().asFloat();
         FcosTargets.Points pts = FcosTargets.points(head, model.backbone());
         int p = pts.size();
         int k = head.numClasses();

@@ -82,6 +82,7 @@ public final class HeadTrainJob {
             source = new DenseSources.Detection(hadoop, transform, policy, annotations, ((FcosConfig) head).categoryIds());
         }
         head.checkBackbone(backbone, head(recipe));
+        backboneLrScale(recipe);
         int limit = recipe.integer("data.limit");
         if (limit > 0 && limit < samples.size()) {
             samples = List.copyOf(samples.subList(0, limit));
@@ -127,7 +128,7 @@ public final class HeadTrainJob {
         JobFiles.writeText(p.storage(), new Path(p.runDir(), "config.conf"), recipe.render());
         StepHyper hyper = TrainJob.hyper(recipe, TrainJob.Mode.TRAIN_TEACHER, p.totalRounds(), p.plan().roundsPerEpoch(), k);
         ModelSpec spec = new ModelSpec(p.backbone(), null, null, hyper, new SerializableConf(sc.hadoopConfiguration()),
-                new DenseStepFactory(p.head()));
+                new DenseStepFactory(p.head(), backboneLrScale(recipe)));
         LOG.info("train-head {}: {} head, {} training images, {} workers x {} local steps x batch {} -> {} rounds/epoch,"
                         + " {} rounds", p.task().cli(), p.head().type(), p.samples().size(), recipe.positive("train.workers"), k,
                 recipe.positive("train.batch-size"), p.plan().roundsPerEpoch(), p.totalRounds());
@@ -142,6 +143,14 @@ public final class HeadTrainJob {
         DenseFiles.write(p.storage(), modelDir, p.backbone(), p.head(), finalWeights);
         LOG.info("wrote {}", modelDir);
         return new Result(modelDir, end, metrics.rounds());
+    }
+
+    static double backboneLrScale(Recipe recipe) {
+        double s = recipe.number("dense.backbone-lr-scale");
+        if (!(s >= 0)) {
+            throw new PelaException("configuration key 'pela.dense.backbone-lr-scale' must be >= 0, got " + s);
+        }
+        return s;
     }
 
     static DenseTransform transform(Recipe recipe, ModelConfig backbone, int imgSize) {
