@@ -70,8 +70,8 @@ public final class HeadTrainJob {
         BadImagePolicy policy = BadImagePolicy.parse(recipe.string("data.on-bad-image"));
         SerializableConf hadoop = new SerializableConf(storage.conf());
         if (task == DenseTask.ADE20K) {
-            samples = adeSamples(storage, recipe);
             head = head(storage, recipe, backbone, imgSize, task, List.of());
+            samples = adeSamples(storage, recipe);
             source = new DenseSources.Segmentation(hadoop, transform, policy);
         } else {
             String annotations = required(recipe, "dense.coco-train-annotations");
