@@ -75,6 +75,20 @@ class DenseTasksTest {
         // frequent class gives aAcc = its pixel share (under 20 % here) and mIoU under 2 %.
         assertThat(m.get("aAcc").asDouble()).isGreaterThan(30);
         assertThat(m.get("mIoU").asDouble()).isGreaterThan(12);
+
+        // --compare, here of one model under two names, in sliding-window mode: on 28-pixel scenes the one window is
+        // the whole image, so the numbers are exactly those of whole-image inference.
+        Path model = dir.resolve("ade20k-run/model");
+        Path compared = dir.resolve("compare.json");
+        run("evaluate", "--task", "ade20k", "--compare", "first=" + model + ",second=" + model, "--recipe", RECIPE,
+                "--set", "dense.seg-mode=slide", "--set", "dense.slide-stride=20", "--out", compared.toString());
+        JsonNode c = JSON.readTree(compared.toFile());
+        assertThat(c.get("task").asText()).isEqualTo("ade20k");
+        for (String name : List.of("first", "second")) {
+            assertThat(c.at("/models/" + name + "/mode").asText()).isEqualTo("slide");
+            assertThat(c.at("/models/" + name + "/mIoU").asDouble()).isEqualTo(m.get("mIoU").asDouble());
+            assertThat(c.at("/models/" + name + "/backbone_params").asLong()).isEqualTo(m.get("backbone_params").asLong());
+        }
     }
 
     @Test
