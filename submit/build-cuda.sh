@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -B -ntp -Pcuda -DskipTests package "$@"
-unzip -l spark-jobs/target/pela-spark-app.jar | grep -q 'org/nd4j/linalg/jcublas/JCublasBackend.class' \
+# grep -c reads the whole listing: grep -q would close the pipe early and fail it under pipefail.
+[ "$(unzip -Z1 spark-jobs/target/pela-spark-app.jar | grep -c '^org/nd4j/linalg/jcublas/JCublasBackend.class$')" = 1 ] \
   || { echo "build-cuda: the jar holds no CUDA backend" >&2; exit 1; }
 echo "build-cuda: spark-jobs/target/pela-spark-app.jar (ND4J CUDA 11.6 backend)"
