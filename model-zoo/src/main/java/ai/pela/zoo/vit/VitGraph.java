@@ -38,8 +38,10 @@ public final class VitGraph {
     private final boolean trainable;
     private final String prefix;
     private final List<String> parameterNames = new ArrayList<>();
+    private final DataType dtype;
 
-    private VitGraph(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, String prefix) {
+    private VitGraph(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, String prefix, DataType dtype) {
+        this.dtype = dtype;
         this.sd = sd;
         this.cfg = cfg;
         this.weights = weights;
@@ -58,7 +60,16 @@ public final class VitGraph {
      */
     public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, SDVariable input,
             String prefix) {
-        return new VitGraph(sd, cfg, weights, trainable, prefix).build(input);
+        return new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT).build(input);
+    }
+
+    /**
+     * A constant-weight (teacher) graph computing in {@code dtype}: HALF halves the teacher's memory traffic on a
+     * GPU. Layer norms still compute their statistics in FLOAT, as mixed-precision training does, because a variance
+     * summed in FP16 loses the small eps and overflows for large activations.
+     */
+    public static Handles buildFrozen(SameDiff sd, ModelConfig cfg, StateDict weights, DataType dtype) {
+        return new VitGraph(sd, cfg, weights, false, "", dtype).build(null);
     }
 
     public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable) {
@@ -71,7 +82,7 @@ public final class VitGraph {
      */
     public static Handles buildBlocks(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable,
             SDVariable input, String prefix, int blocks) {
-        VitGraph g = new VitGraph(sd, cfg, weights, trainable, prefix);
+        VitGraph g = new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT);
         List<SDVariable> outputs = g.blocks(g.embed(input), blocks);
         return new Handles(input, null, outputs, List.copyOf(g.parameterNames));
     }
@@ -80,7 +91,7 @@ public final class VitGraph {
         int d = cfg.embedDim();
         int t = cfg.numTokens();
         SDVariable x = input != null ? input
-                : sd.placeHolder(INPUT, DataType.FLOAT, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+                : sd.placeHolder(INPUT, dtype, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
         SDVariable tokens = embed(x);
         List<SDVariable> blocks = new ArrayList<>();
         SDVariable h = sd.reshape(tokens, -1, d);
@@ -190,9 +201,15 @@ public final class VitGraph {
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
+        if (dtype != DataType.FLOAT) {
+            x = sd.castTo(x, DataType.FLOAT);
+        }
         SDVariable centred = x.sub(x.mean(true, 1));
         SDVariable var = centred.mul(centred).mean(true, 1);
         SDVariable normed = centred.mul(sd.math().rsqrt(var.add(LN_EPS)));
+        if (dtype != DataType.FLOAT) {
+            normed = sd.castTo(normed, dtype);
+        }
         return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
     }
 
@@ -207,8 +224,8 @@ public final class VitGraph {
             return sd.getVariable(name);
         }
         INDArray arr = weights.get(key);
-        if (arr.dataType() != DataType.FLOAT) {
-            arr = arr.castTo(DataType.FLOAT);
+        if (arr.dataType() != dtype) {
+            arr = arr.castTo(dtype);
         }
         parameterNames.add(name);
         return trainable ? sd.var(name, arr.dup()) : sd.constant(name, arr);

@@ -1,5 +1,6 @@
 package ai.pela.spark.jobs;
 
+import ai.pela.spark.gpu.GpuProfile;
 import ai.pela.spark.data.BadImagePolicy;
 import ai.pela.spark.data.DenseTransform;
 import ai.pela.spark.data.EpochPlan;
@@ -127,7 +128,7 @@ public final class HeadTrainJob {
         p.storage().mkdirs(p.runDir());
         JobFiles.writeText(p.storage(), new Path(p.runDir(), "config.conf"), recipe.render());
         StepHyper hyper = TrainJob.hyper(recipe, TrainJob.Mode.TRAIN_TEACHER, p.totalRounds(), p.plan().roundsPerEpoch(), k);
-        ModelSpec spec = new ModelSpec(p.backbone(), null, null, hyper, new SerializableConf(sc.hadoopConfiguration()),
+        ModelSpec spec = new ModelSpec(p.backbone(), null, null, hyper, new SerializableConf(sc.hadoopConfiguration()), "fp32",
                 new DenseStepFactory(p.head(), backboneLrScale(recipe)));
         LOG.info("train-head {}: {} head, {} training images, {} workers x {} local steps x batch {} -> {} rounds/epoch,"
                         + " {} rounds", p.task().cli(), p.head().type(), p.samples().size(), recipe.positive("train.workers"), k,
@@ -136,7 +137,8 @@ public final class HeadTrainJob {
         ParameterAveraging trainer = new ParameterAveraging(sc, spec, p.source(), p.plan(),
                 new ParameterAveraging.Settings(recipe.positive("train.workers"), k, p.totalRounds(),
                         recipe.positive("checkpoint.every-rounds"), recipe.longValue("seed")), p.checkpoints(), metrics)
-                .listener(listener);
+                .listener(listener)
+                .resources(GpuProfile.build(GpuProfile.Settings.from(recipe)).orElse(null));
         TrainState end = trainer.run(p.start());
         StateDict finalWeights = TrainJob.unflatten(end.params(), p.initial(), p.order());
         Path modelDir = new Path(p.runDir(), "model");

@@ -1,6 +1,7 @@
 package ai.pela.spark.jobs;
 
 import ai.pela.spark.data.EpochPlan;
+import ai.pela.spark.gpu.GpuProfile;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.Checkpoints;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +54,7 @@ public final class TrainJob {
      */
     public record Prepared(Recipe recipe, Mode mode, Storage storage, Path runDir, DataSetup data, EpochPlan plan,
             int totalRounds, ModelConfig studentConfig, ModelConfig teacherConfig, String teacherWeights,
-            StateDict initial, List<String> order, Checkpoints checkpoints, TrainState start) {
+            StateDict initial, List<String> order, Checkpoints checkpoints, TrainState start, ResourceProfile gpus) {
     }
 
     public static Result run(JavaSparkContext sc, Recipe recipe, Mode mode) {
@@ -112,8 +114,10 @@ public final class TrainJob {
             float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
             start = new TrainState(p, new float[p.length], new float[p.length], 0, 0);
         }
+        ResourceProfile gpus = GpuProfile.build(GpuProfile.Settings.from(recipe)).orElse(null);
+        ModelSpec.checkPrecision(recipe.string("gpu.teacher-precision"));
         return new Prepared(recipe, mode, storage, runDir, data, plan, totalRounds, studentConfig, teacherConfig,
-                teacherWeights, initial, order, checkpoints, start);
+                teacherWeights, initial, order, checkpoints, start, gpus);
     }
 
     public static Result run(JavaSparkContext sc, Prepared p, ParameterAveraging.RoundListener listener) {
@@ -126,7 +130,7 @@ public final class TrainJob {
 
         StepHyper hyper = hyper(recipe, p.mode(), p.totalRounds(), p.plan().roundsPerEpoch(), k);
         ModelSpec spec = new ModelSpec(p.studentConfig(), p.teacherConfig(), p.teacherWeights(), hyper,
-                new SerializableConf(sc.hadoopConfiguration()));
+                new SerializableConf(sc.hadoopConfiguration()), recipe.string("gpu.teacher-precision"));
         LOG.info("{}: {} training samples, {} workers x {} local steps x batch {} -> {} rounds/epoch, {} rounds",
                 p.mode() == Mode.PRETRAIN ? "pretrain" : "train-teacher", p.data().train().size(), workers, k,
                 recipe.positive("train.batch-size"), p.plan().roundsPerEpoch(), p.totalRounds());
@@ -134,7 +138,8 @@ public final class TrainJob {
         MetricsLog metrics = new MetricsLog(storage, p.runDir(), p.start().roundsDone());
         ParameterAveraging trainer = new ParameterAveraging(sc, spec, p.data().source(), p.plan(),
                 new ParameterAveraging.Settings(workers, k, p.totalRounds(), recipe.positive("checkpoint.every-rounds"),
-                        recipe.longValue("seed")), p.checkpoints(), metrics).listener(listener);
+                        recipe.longValue("seed")), p.checkpoints(), metrics).listener(listener)
+                .resources(p.gpus());
         TrainState end = trainer.run(p.start());
 
         StateDict finalWeights = unflatten(end.params(), p.initial(), p.order());

@@ -87,7 +87,7 @@ public final class Checkpoints {
         try (var out = storage.fs(p).create(p, true)) {
             out.write(bytes);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + p, e);
+            throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
         }
     }
 

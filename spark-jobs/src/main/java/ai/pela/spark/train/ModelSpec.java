@@ -21,12 +21,39 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link StepFactory} the step is another kind (a dense head on the student as backbone), built by the factory.
  */
 public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
-        SerializableConf hadoop, StepFactory factory) implements Serializable {
+        SerializableConf hadoop, String teacherPrecision, StepFactory factory) implements Serializable {
+
+    public ModelSpec {
+        checkPrecision(teacherPrecision);
+    }
+
+    public static String checkPrecision(String teacherPrecision) {
+        if (!java.util.List.of("auto", "fp32", "fp16").contains(teacherPrecision)) {
+            throw new ai.pela.zoo.PelaException("configuration key 'pela.gpu.teacher-precision' must be auto, fp32 or fp16,"
+                    + " got '" + teacherPrecision + "'");
+        }
+        return teacherPrecision;
+    }
 
     /** The classification / PELA step. */
     public ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
+            SerializableConf hadoop, String teacherPrecision) {
+        this(student, teacher, teacherWeights, hyper, hadoop, teacherPrecision, null);
+    }
+
+    /** The classification / PELA step with a teacher computing in FP32. */
+    public ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
             SerializableConf hadoop) {
-        this(student, teacher, teacherWeights, hyper, hadoop, null);
+        this(student, teacher, teacherWeights, hyper, hadoop, "fp32", null);
+    }
+
+    /** The teacher's compute type on this executor: auto is FP16 on a GPU backend and FP32 on the CPU. */
+    public DataType teacherDataType() {
+        return switch (teacherPrecision) {
+            case "fp16" -> DataType.HALF;
+            case "fp32" -> DataType.FLOAT;
+            default -> Nd4j.getEnvironment().isCPU() ? DataType.FLOAT : DataType.HALF;
+        };
     }
 
     public boolean hasTeacher() {
@@ -36,7 +63,7 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
         return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
-                + hyper.hashCode() + (factory == null ? "" : "|" + factory.key());
+                + hyper.hashCode() + "|" + teacherPrecision + (factory == null ? "" : "|" + factory.key());
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */

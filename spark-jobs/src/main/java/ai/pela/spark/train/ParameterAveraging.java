@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.resource.ResourceProfile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class ParameterAveraging {
     private final Checkpoints checkpoints;
     private final MetricsLog metrics;
     private RoundListener listener = (m, s) -> { };
+    private ResourceProfile resources;
 
     /** Called on the driver after each round (and its checkpoint, if one was due). */
     @FunctionalInterface
@@ -46,6 +48,12 @@ public final class ParameterAveraging {
 
     public ParameterAveraging listener(RoundListener l) {
         this.listener = l;
+        return this;
+    }
+
+    /** Runs the training stage under a stage-level resource profile (GPUs per task), or as configured when null. */
+    public ParameterAveraging resources(ResourceProfile profile) {
+        this.resources = profile;
         return this;
     }
 
@@ -97,6 +105,9 @@ public final class ParameterAveraging {
             ModelSpec spec = this.spec;
             BatchSource source = this.source;
             JavaRDD<RoundTask> rdd = sc.parallelize(tasks, tasks.size());
+            if (resources != null) {
+                rdd = rdd.withResources(resources);
+            }
             sum = rdd.map(task -> {
                 long f0 = System.nanoTime();
                 RoundInput in = b.value();

@@ -1,5 +1,6 @@
 package ai.pela.spark.train;
 
+import ai.pela.spark.gpu.TaskDevice;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.StepReport;
@@ -12,7 +13,8 @@ final class Worker {
     }
 
     static WorkerResult run(RoundTask task, RoundInput input, long fetchNanos, ModelSpec spec, BatchSource source) {
-        TrainStep step = WorkerCache.borrow(spec);
+        int device = TaskDevice.bindCurrentTask();
+        TrainStep step = WorkerCache.borrow(spec, device);
         try {
             long t0 = System.nanoTime();
             step.importParams(Nd4j.createFromArray(input.params()));
@@ -44,7 +46,7 @@ final class Worker {
             r.maxBroadcastFetchNanos = fetchNanos;
             return r;
         } finally {
-            WorkerCache.giveBack(spec, step);
+            WorkerCache.giveBack(spec, device, step);
         }
     }
 

@@ -24,16 +24,22 @@ final class WorkerCache {
     private WorkerCache() {
     }
 
-    static TrainStep borrow(ModelSpec spec) {
-        TrainStep step = POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).poll();
-        return step != null ? step : build(spec);
+    /** A trainer for {@code spec} whose arrays live on {@code device} (the task's GPU; -1 on CPU). */
+    static TrainStep borrow(ModelSpec spec, int device) {
+        TrainStep step = POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>()).poll();
+        return step != null ? step : build(spec, device);
     }
 
-    static void giveBack(ModelSpec spec, TrainStep step) {
-        POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).add(step);
+    static void giveBack(ModelSpec spec, int device, TrainStep step) {
+        POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>()).add(step);
     }
 
-    private static TrainStep build(ModelSpec spec) {
+    // A trainer built on one GPU must not be handed to a task bound to another.
+    private static String key(ModelSpec spec, int device) {
+        return spec.cacheKey() + "@" + device;
+    }
+
+    private static TrainStep build(ModelSpec spec, int device) {
         long t0 = System.nanoTime();
         if (spec.factory() != null) {
             TrainStep step = spec.factory().create(spec);
@@ -43,11 +49,11 @@ final class WorkerCache {
         VitModel teacher = null;
         StateDict teacherWeights = null;
         if (spec.hasTeacher()) {
-            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights(), k -> {
+            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights() + "@" + device, k -> {
                 LOG.info("loading teacher {} (once per executor)", k);
                 return spec.loadTeacherWeights();
             });
-            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights());
+            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights(), spec.teacherDataType());
         }
         PelaStep step = new PelaStep(spec.student(), spec.placeholderStudentWeights(), teacher, teacherWeights, spec.hyper());
         LOG.info("built a trainer in {} s", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
