@@ -10,6 +10,7 @@ import ai.pela.spark.jobs.DenseEvaluateJob;
 import ai.pela.spark.jobs.DenseFiles;
 import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.JobFiles;
+import ai.pela.spark.report.ReportHtml;
 import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.dense.DenseModel;
@@ -177,6 +178,30 @@ final class DenseEvaluation {
                         pct(m, "APl"), m.path("images_per_s").asDouble());
             }
         }
+    }
+
+    /** The run report's section: the same table as on stdout, and where each model came from. */
+    String reportSection(List<Row> rows) {
+        boolean seg = task == DenseTask.ADE20K;
+        List<String> header = seg
+                ? List.of("model", "backbone params", "mIoU", "mAcc", "aAcc", "images/s", "directory")
+                : List.of("model", "backbone params", "AP", "AP50", "AP75", "APs", "APm", "APl", "images/s", "directory");
+        List<List<String>> cells = new ArrayList<>();
+        for (Row r : rows) {
+            ObjectNode m = r.metrics();
+            List<String> row = new ArrayList<>(List.of(r.name(), String.format(Locale.ROOT, "%,d", r.backboneParams())));
+            List<Double> values = seg
+                    ? List.of(m.path("mIoU").asDouble(Double.NaN), m.path("mAcc").asDouble(Double.NaN),
+                            m.path("aAcc").asDouble(Double.NaN))
+                    : List.of(pct(m, "AP"), pct(m, "AP50"), pct(m, "AP75"), pct(m, "APs"), pct(m, "APm"), pct(m, "APl"));
+            values.forEach(v -> row.add(String.format(Locale.ROOT, "%.2f", v)));
+            row.add(String.format(Locale.ROOT, "%.1f", m.path("images_per_s").asDouble()));
+            row.add(r.dir());
+            cells.add(row);
+        }
+        String what = seg ? "mmseg's mIoU / mAcc / aAcc in percent" : "COCO box AP in percent (pycocotools' rules)";
+        return "<p>" + ReportHtml.escape(task.cli() + " " + split + " split: " + what + ".") + "</p>\n"
+                + ReportHtml.table(header, cells);
     }
 
     /** COCO's stats are fractions, −1 where undefined; the table shows percent, NaN for undefined. */

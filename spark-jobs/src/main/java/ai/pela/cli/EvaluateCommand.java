@@ -8,6 +8,8 @@ import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.EvaluateJob;
 import ai.pela.spark.jobs.JobFiles;
 import ai.pela.spark.jobs.SparkContexts;
+import ai.pela.spark.report.ReportHtml;
+import ai.pela.spark.report.RunReport;
 import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.config.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +18,7 @@ import ai.pela.zoo.PelaException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
@@ -91,7 +94,14 @@ final class EvaluateCommand implements Callable<Integer> {
                 n.put("top5", m.top5Accuracy());
                 n.put("skipped", m.skipped());
                 n.put("images_per_s", m.imagesPerSecond());
-                JobFiles.writeText(storage, Storage.path(out), n.toPrettyString() + "\n");
+                Path metrics = Storage.path(out);
+                JobFiles.writeText(storage, metrics, n.toPrettyString() + "\n");
+                RunReport.addSection(storage, reportDir(metrics), "imagenet/" + s, "Image classification (" + s + ")",
+                        ReportHtml.table(List.of("model", "images", "skipped", "top-1 %", "top-5 %", "images/s"),
+                                List.of(List.of(weightsPath, String.valueOf(m.examples()), String.valueOf(m.skipped()),
+                                        String.format(Locale.ROOT, "%.2f", 100 * m.top1Accuracy()),
+                                        String.format(Locale.ROOT, "%.2f", 100 * m.top5Accuracy()),
+                                        String.format(Locale.ROOT, "%.1f", m.imagesPerSecond())))));
             }
         }
         return 0;
@@ -119,6 +129,14 @@ final class EvaluateCommand implements Callable<Integer> {
         eval.printTable(rows, System.out);
         JobFiles.writeText(storage, metrics, eval.metricsJson(rows));
         System.out.println("metrics written to " + metrics);
+        Path report = RunReport.addSection(storage, reportDir(metrics), t.cli() + "/" + s,
+                t.title() + " (" + s + ")", eval.reportSection(rows));
+        System.out.println("report section added to " + report);
         return 0;
+    }
+
+    /** The report lives beside metrics.json (the working directory when --out is a bare file name). */
+    private static Path reportDir(Path metrics) {
+        return metrics.getParent() != null ? metrics.getParent() : new Path(".");
     }
 }

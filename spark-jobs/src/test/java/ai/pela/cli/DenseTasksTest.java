@@ -89,6 +89,10 @@ class DenseTasksTest {
             assertThat(c.at("/models/" + name + "/mIoU").asDouble()).isEqualTo(m.get("mIoU").asDouble());
             assertThat(c.at("/models/" + name + "/backbone_params").asLong()).isEqualTo(m.get("backbone_params").asLong());
         }
+        // The run report beside metrics.json has the ADE20K section, now with both compared models.
+        String report = Files.readString(dir.resolve("report.html"));
+        assertThat(report).contains("<h2>ADE20K semantic segmentation (validation)</h2>").contains("<td>first</td>")
+                .contains("<td>second</td>");
     }
 
     @Test

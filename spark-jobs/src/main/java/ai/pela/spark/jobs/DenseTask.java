@@ -6,14 +6,21 @@ import java.util.Locale;
 /** The dense tasks of {@code train-head} and {@code evaluate --task}. */
 public enum DenseTask {
     /** ADE20K scene parsing: UperNet, mIoU / aAcc. */
-    ADE20K("ade20k"),
+    ADE20K("ade20k", "ADE20K semantic segmentation"),
     /** COCO box detection: ViTDet pyramid + FCOS, COCO AP. */
-    COCO_DETECTION("coco-detection");
+    COCO_DETECTION("coco-detection", "COCO box detection");
 
     private final String cli;
+    private final String title;
 
-    DenseTask(String cli) {
+    DenseTask(String cli, String title) {
         this.cli = cli;
+        this.title = title;
+    }
+
+    /** The task's heading in the run report. */
+    public String title() {
+        return title;
     }
 
     public String cli() {

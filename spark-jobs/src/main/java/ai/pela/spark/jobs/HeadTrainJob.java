@@ -1,6 +1,5 @@
 package ai.pela.spark.jobs;
 
-import ai.pela.spark.gpu.GpuProfile;
 import ai.pela.spark.data.BadImagePolicy;
 import ai.pela.spark.data.DenseTransform;
 import ai.pela.spark.data.EpochPlan;
@@ -10,6 +9,7 @@ import ai.pela.spark.dense.DenseStepFactory;
 import ai.pela.spark.eval.Ade20kSource;
 import ai.pela.spark.eval.CocoInstances;
 import ai.pela.spark.eval.SegSample;
+import ai.pela.spark.gpu.GpuProfile;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.BatchSource;
