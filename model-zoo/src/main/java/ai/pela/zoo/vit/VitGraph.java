@@ -76,6 +76,17 @@ public final class VitGraph {
         return build(sd, cfg, weights, trainable, null, "");
     }
 
+    /**
+     * The embedding and the first {@code blocks} blocks only, without final norm and head: the backbone of a
+     * dense model, which needs no parameter it does not differentiate. The handles' logits are null.
+     */
+    public static Handles buildBlocks(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable,
+            SDVariable input, String prefix, int blocks) {
+        VitGraph g = new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT);
+        List<SDVariable> outputs = g.blocks(g.embed(input), blocks);
+        return new Handles(input, null, outputs, List.copyOf(g.parameterNames));
+    }
+
     private Handles build(SDVariable input) {
         int d = cfg.embedDim();
         int t = cfg.numTokens();
@@ -93,6 +104,19 @@ public final class VitGraph {
         SDVariable logits = linear(pooled, "head", true);
         logits = sd.identity(prefix + LOGITS, logits);
         return new Handles(x, logits, blocks, List.copyOf(parameterNames));
+    }
+
+    /** The first {@code n} blocks on the embedded tokens; each block's output as [N, T, D]. */
+    private List<SDVariable> blocks(SDVariable tokens, int n) {
+        int d = cfg.embedDim();
+        int t = cfg.numTokens();
+        List<SDVariable> blocks = new ArrayList<>();
+        SDVariable h = sd.reshape(tokens, -1, d);
+        for (int i = 0; i < n; i++) {
+            h = block(h, VitLayout.blockPrefix(i));
+            blocks.add(sd.reshape(prefix + "feature." + i, h, -1, t, d));
+        }
+        return blocks;
     }
 
     /** Patch embedding as a matmul over flattened patches (a stride-p conv with a p×p kernel is exactly that). */
@@ -140,9 +164,11 @@ public final class VitGraph {
         int hd = cfg.headDim();
         SDVariable qkv = linear(x, a + "qkv", cfg.qkvBias());
         qkv = sd.permute(sd.reshape(qkv, -1, t, 3, heads, hd), 2, 0, 3, 1, 4);
-        SDVariable q = sd.reshape(qkv.get(SDIndex.point(0)), -1, t, hd).mul(1.0 / Math.sqrt(hd));
-        SDVariable k = sd.reshape(qkv.get(SDIndex.point(1)), -1, t, hd);
-        SDVariable v = sd.reshape(qkv.get(SDIndex.point(2)), -1, t, hd);
+        // interval(i, i + 1) rather than point(i): M2.1's strided_slice_bp rejects the shrinking slice of a
+        // [3, N, …] array when the batch N is 1 or 2; both select the same values.
+        SDVariable q = sd.reshape(qkv.get(SDIndex.interval(0, 1)), -1, t, hd).mul(1.0 / Math.sqrt(hd));
+        SDVariable k = sd.reshape(qkv.get(SDIndex.interval(1, 2)), -1, t, hd);
+        SDVariable v = sd.reshape(qkv.get(SDIndex.interval(2, 3)), -1, t, hd);
         SDVariable attn = sd.nn().softmax(sd.mmul(q, k, false, true, false), 2);
         SDVariable out = sd.mmul(attn, v);
         out = sd.permute(sd.reshape(out, -1, heads, t, hd), 0, 2, 1, 3);

@@ -58,8 +58,17 @@ public final class ForgedScenes {
     private static final float JPEG_QUALITY = 0.92f;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What to forge: scene counts per split, canvas side in pixels, and at most how many items per scene. */
-    public record Options(long seed, int trainImages, int valImages, int size, int maxItems) {
+    /**
+     * What to forge: scene counts per split, canvas side in pixels, at most how many items per scene, and whether
+     * the scenes are plain — grey items on black, Fashion-MNIST's own look (the domain the demo's ViT was trained
+     * in), instead of tinted items on coloured gradients.
+     */
+    public record Options(long seed, int trainImages, int valImages, int size, int maxItems, boolean plain) {
+        /** Tinted scenes. */
+        public Options(long seed, int trainImages, int valImages, int size, int maxItems) {
+            this(seed, trainImages, valImages, size, maxItems, false);
+        }
+
         public Options {
             if (trainImages < 0 || valImages < 0 || trainImages + valImages == 0) {
                 throw new PelaException("forged scenes: image counts must be >= 0 and not both 0, got train="
@@ -184,7 +193,7 @@ public final class ForgedScenes {
         SceneForge.Scene[] scenes = new SceneForge.Scene[spec.count()];
         IntStream.range(0, spec.count()).parallel().forEach(i -> {
             SplittableRandom rng = new SplittableRandom(sceneSeed(o.seed(), spec.number(), i));
-            scenes[i] = SceneForge.forge(items, o.size(), o.maxItems(), rng);
+            scenes[i] = SceneForge.forge(items, o.size(), o.maxItems(), o.plain(), rng);
             writeScene(tmp, spec, i, scenes[i], o.size());
         });
         ObjectNode instances = instances(spec, scenes, o);
@@ -302,6 +311,9 @@ public final class ForgedScenes {
         ObjectNode m = JSON.createObjectNode();
         m.put("format", MARKER_FORMAT).put("seed", o.seed()).put("train", o.trainImages()).put("val", o.valImages())
                 .put("size", o.size()).put("max_items", o.maxItems());
+        if (o.plain()) {
+            m.put("plain", true); // absent for tinted scenes, so markers written before the option still match
+        }
         return m;
     }
 
@@ -316,6 +328,9 @@ public final class ForgedScenes {
                 if (!m.path(key).asText().equals(wanted.get(key).asText())) {
                     return null;
                 }
+            }
+            if (m.path("plain").asBoolean(false) != wanted.path("plain").asBoolean(false)) {
+                return null;
             }
             return summary(root, (ObjectNode) m, true);
         } catch (IOException | ClassCastException e) {

@@ -22,6 +22,7 @@ final class SceneForge {
     private static final int PLACEMENT_TRIES = 30;
     private static final int ITEM_SIDE = 28;
     private static final int NOISE = 12;
+    private static final int[] WHITE = {255, 255, 255};
 
     /**
      * One placed object: its Fashion-MNIST class (0..9), tight box (x, y, w, h in pixels), mask area, and mask over
@@ -41,7 +42,12 @@ final class SceneForge {
      * {@code label} holds 0 for background and the item's class + 1 elsewhere, row-major.
      */
     static Scene forge(FashionMnistExport.Split split, int size, int maxItems, SplittableRandom rng) {
-        int[] rgb = background(size, rng);
+        return forge(split, size, maxItems, false, rng);
+    }
+
+    /** With {@code plain}: black background and white tint, so an item's pixels are its own grey values. */
+    static Scene forge(FashionMnistExport.Split split, int size, int maxItems, boolean plain, SplittableRandom rng) {
+        int[] rgb = plain ? new int[size * size] : background(size, rng);
         byte[] label = new byte[size * size];
         List<Placed> objects = new ArrayList<>();
         List<int[]> squares = new ArrayList<>();
@@ -54,7 +60,7 @@ final class SceneForge {
                 continue;
             }
             squares.add(square);
-            Placed p = paint(split, item, square, size, tint(rng), rgb, label);
+            Placed p = paint(split, item, square, size, plain ? WHITE : tint(rng), rgb, label);
             if (p != null) {
                 objects.add(p);
             }

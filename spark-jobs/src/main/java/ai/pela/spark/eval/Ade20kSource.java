@@ -131,6 +131,22 @@ public final class Ade20kSource {
         return dot > 0 ? name.substring(0, dot) : name;
     }
 
+    /**
+     * The sample of an image listed by {@link #list}: its label map lies at
+     * {@code root/annotations/<split>/<stem>.png} for {@code root/images/<split>/<name>} — how training batches,
+     * which carry only the image's path, find their labels on an executor.
+     */
+    public static SegSample pairOf(String image) {
+        int i = image.lastIndexOf("/images/");
+        int slash = image.lastIndexOf('/');
+        if (i < 0 || slash <= i + 8) {
+            throw new PelaException(image + ": not an ADE20K image path (root/images/<split>/<name>)");
+        }
+        String split = image.substring(i + 8, slash);
+        String stem = stem(image.substring(slash + 1));
+        return new SegSample(image, image.substring(0, i) + "/annotations/" + split + "/" + stem + ANNOTATION_SUFFIX);
+    }
+
     // ------------------------------------------------------------------------------------------------ loading
 
     /** An image (RGB) with its label map, both of the same size. */

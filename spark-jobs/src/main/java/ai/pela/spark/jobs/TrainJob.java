@@ -149,7 +149,7 @@ public final class TrainJob {
         return new Result(modelDir, p.studentConfig(), end, metrics.rounds());
     }
 
-    static StateDict unflatten(float[] flat, StateDict like, List<String> order) {
+    public static StateDict unflatten(float[] flat, StateDict like, List<String> order) {
         java.util.Map<String, INDArray> arrays = new java.util.LinkedHashMap<>();
         for (String key : order) {
             arrays.put(key, like.get(key).dup());
@@ -158,7 +158,7 @@ public final class TrainJob {
         return new StateDict(arrays);
     }
 
-    static StepHyper hyper(Recipe r, Mode mode, int totalRounds, int roundsPerEpoch, int k) {
+    public static StepHyper hyper(Recipe r, Mode mode, int totalRounds, int roundsPerEpoch, int k) {
         long totalSteps = Math.max(1, (long) totalRounds * k);
         long warmup = Math.min(totalSteps, Math.round(r.number("train.warmup-epochs") * roundsPerEpoch * k));
         CosineSchedule schedule = new CosineSchedule(r.number("train.lr"), r.number("train.min-lr"),

@@ -86,6 +86,34 @@ public final class ReportHtml {
     }
 
     static String page(String title, List<ModelRow> rows, Map<String, String> sections, List<String> images) {
+        StringBuilder h = head(title);
+        appendResults(h, rows);
+        appendFigures(h, images);
+        appendSections(h, sections);
+        return h.append("</body>\n</html>\n").toString();
+    }
+
+    /** A page of sections only (heading → HTML fragment, in map order), as the evaluation jobs' run report. */
+    public static String sectionsPage(String title, Map<String, String> sections) {
+        StringBuilder h = head(title);
+        appendSections(h, sections);
+        return h.append("</body>\n</html>\n").toString();
+    }
+
+    /** A table with a header row; every cell is escaped here. */
+    public static String table(List<String> header, List<List<String>> rows) {
+        StringBuilder h = new StringBuilder("<table>\n<thead><tr>");
+        header.forEach(c -> h.append("<th>").append(escape(c)).append("</th>"));
+        h.append("</tr></thead>\n<tbody>\n");
+        for (List<String> row : rows) {
+            h.append("<tr>");
+            row.forEach(c -> h.append("<td>").append(escape(c)).append("</td>"));
+            h.append("</tr>\n");
+        }
+        return h.append("</tbody>\n</table>").toString();
+    }
+
+    private static StringBuilder head(String title) {
         StringBuilder h = new StringBuilder(8192);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -94,11 +122,12 @@ public final class ReportHtml {
                 .append("<h1>").append(escape(title)).append("</h1>\n")
                 .append("<p class=\"meta\">Generated ")
                 .append(escape(ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME))).append("</p>\n");
-        appendResults(h, rows);
-        appendFigures(h, images);
+        return h;
+    }
+
+    private static void appendSections(StringBuilder h, Map<String, String> sections) {
         sections.forEach((heading, fragment) -> h.append("<h2>").append(escape(heading)).append("</h2>\n")
                 .append(fragment).append('\n'));
-        return h.append("</body>\n</html>\n").toString();
     }
 
     private static void appendResults(StringBuilder h, List<ModelRow> rows) {
