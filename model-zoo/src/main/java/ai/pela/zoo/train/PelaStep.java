@@ -51,6 +51,9 @@ public final class PelaStep {
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;
+        if (!config.hasHead()) {
+            throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
+        }
         studentWeights.checkMatches("student checkpoint", VitLayout.parameterShapes(config));
         if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
             throw new PelaException("alpha and beta must be 0 without a teacher");

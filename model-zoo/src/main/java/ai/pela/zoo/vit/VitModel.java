@@ -37,6 +37,9 @@ public final class VitModel {
      * @param source the checkpoint's file name, for error messages
      */
     public static VitModel create(ModelConfig config, StateDict weights, String source) {
+        if (!config.hasHead()) {
+            throw new ai.pela.zoo.PelaException(source + ": the config has num_classes 0 (no head), so the model has no logits");
+        }
         weights.checkMatches(source, VitLayout.parameterShapes(config));
         SameDiff sd = SameDiff.create();
         VitGraph.Handles h = VitGraph.build(sd, config, weights, false);
