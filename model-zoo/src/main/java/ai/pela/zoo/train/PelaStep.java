@@ -100,13 +100,19 @@ public final class PelaStep {
      * Builds the backward graph now rather than on the first step. SameDiff 1.0.0-M2.1 prints one line per
      * differentiated op to System.out while doing so (hundreds of lines for a ViT), which would bury the CLI's
      * output and the executors' logs, so stdout is silenced for that call.
+     *
+     * @param placeholdersToDifferentiate placeholders whose gradients are wanted too (variables always get theirs)
      */
-    private static void createGradFunctionQuietly(SameDiff sd) {
+    public static void createGradFunctionQuietly(SameDiff sd, String... placeholdersToDifferentiate) {
         synchronized (System.class) {
             java.io.PrintStream stdout = System.out;
             System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
             try {
-                sd.createGradFunction();
+                if (placeholdersToDifferentiate.length == 0) {
+                    sd.createGradFunction();
+                } else {
+                    sd.createGradFunction(placeholdersToDifferentiate);
+                }
             } finally {
                 System.setOut(stdout);
             }
