@@ -642,12 +642,39 @@ def gen_base_layout():
     ]))
 
 
+README = """# ALBEF fixtures (written by make_albef_fixtures.py; do not edit)
+
+A tiny ALBEF with ALBEF's module structure (ViT 32 px / patch 8 / dim 32 / 2 blocks; BERT hidden 32, 4 heads,
+vocabulary 120, layers 0-1 text, 2-3 fusion; embed_dim 16; temp 0.07), random weights (seed 7), one batch of 4
+image-caption pairs of length 8 (specials: pad 0, [CLS] 1, [SEP] 2, [MASK] 3), negatives drawn as ALBEF draws them.
+
+* `config.json`, `student_config.json`: the ALBEF config.json form (vision / bert_config / embed_dim / temp), the
+  student's with its `lowrank` block (kappa 3, omit cls and _proj, 40 ranks).
+* `model.safetensors`: the teacher's state_dict as PyTorch gives it, tied aliases `text_encoder.cls.predictions.
+  decoder.{weight,bias}` included, the int64 `position_ids` buffer left out; `temp` is 0-d.
+* `student_factors.safetensors`: the student's `P.0.weight`, `P.1.weight`, `P.1.bias` (float64 SVD, sqrt(S) on both
+  sides); every other student tensor is the teacher's.
+* `image.npy` [4,3,32,32] f32, `input_ids.npy`, `attention_mask.npy`, `mlm_input_ids.npy`, `mlm_labels.npy` [4,8] i64
+  (labels -100 where not masked), `neg_image_idx.npy`, `neg_text_idx.npy` [4] i64.
+* `outputs.safetensors` (teacher): `loss_itc`, `loss_itm`, `loss_mlm`, `loss_base` [1]; `image_feat`, `text_feat`
+  [4,16]; `sim_i2t`, `sim_t2i` [4,4]; `itm_logits` [12,2]; `mlm_logits` [4,8,120]; hidden states `image_out.{0..2}`
+  [4,17,32], `text_out.{0..2}` [4,8,32], `text_mlm_out.{0..4}` [4,8,32]; `grad.<key>` gradients of loss_base.
+* `student_outputs.safetensors`: the student's `loss_itc/itm/mlm`, `loss_fd` (mean MSE over the 11 hidden-state
+  pairs, teacher detached), `loss_rwp` (mean (max|W1 W0 - W| - eps)^2), `loss_total` = base + alpha fd + beta rwp,
+  `alpha` 0.1, `beta` 1, `rwp_eps` 1e-3, and `grad.<key>` gradients of loss_total.
+* `albef_base_layout.json`: albef_base built on the meta device: its state_dict keys and shapes, parameter count
+  (tied decoder counted once) and PELA's ModuleLowRank plan at kappa 3 with the student's parameter count.
+"""
+
+
 def main():
     if os.path.isdir(OUT_DIR):
         shutil.rmtree(OUT_DIR)
     print(f"torch {torch.__version__}, writing to {OUT_DIR}")
     gen_tiny()
     gen_base_layout()
+    with open(os.path.join(OUT_DIR, "README.md"), "w") as f:
+        f.write(README)
     total = sum(os.path.getsize(os.path.join(OUT_DIR, f)) for f in os.listdir(OUT_DIR))
     print(f"total fixture size: {total} bytes ({total / 1024:.1f} KiB)")
     assert total < 1024 * 1024, "ALBEF fixtures must stay under 1 MiB"
