@@ -1,5 +1,6 @@
 package ai.pela.zoo.albef;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -41,18 +42,36 @@ final class BertGraph {
         return sd.reshape(attentionMask.rsub(1.0).mul(-10000.0), -1, 1, 1, length);
     }
 
+    /** Keys and values of the image tokens for one fusion layer's cross-attention, [N·heads, T, head_dim] each. */
+    record KeysValues(SDVariable keys, SDVariable values) {
+    }
+
+    /**
+     * The cross-attention keys and values of every fusion layer, from image tokens [N·T, encoder_width]. Computed
+     * once per batch and shared by every pass over the same images (a Linear acts row by row, so picking images
+     * before or after it is the same); ALBEF recomputes them for each of its fusion passes.
+     */
+    List<KeysValues> imageKeysValues(SDVariable image, int imageTokens) {
+        List<KeysValues> kv = new ArrayList<>();
+        for (int i = c.fusionLayer(); i < c.numHiddenLayers(); i++) {
+            String a = AlbefLayout.layerPrefix(i) + "crossattention.self.";
+            kv.add(new KeysValues(heads(p.linear(image, a + "key"), imageTokens),
+                    heads(p.linear(image, a + "value"), imageTokens)));
+        }
+        return kv;
+    }
+
     /**
      * Layers {@code from .. to-1}. Each layer's output is appended to {@code hidden} (as [N, L, H], named
      * {@code tag.i}) unless {@code hidden} is null; the list then holds what HF's output_hidden_states gives after
      * its embedding output.
      *
-     * @param image       [N·T, encoder_width] image tokens for the cross-attention of fusion layers, else null
-     * @param imageTokens T
+     * @param image the image keys and values of the fusion layers (one entry per fusion layer), or null for text layers
      */
-    SDVariable layers(SDVariable x, SDVariable mask, SDVariable image, int imageTokens, int from, int to,
-            List<SDVariable> hidden, String tag) {
+    SDVariable layers(SDVariable x, SDVariable mask, List<KeysValues> image, int from, int to, List<SDVariable> hidden,
+            String tag) {
         for (int i = from; i < to; i++) {
-            x = layer(x, mask, image, imageTokens, i);
+            x = layer(x, mask, c.hasCrossAttention(i) ? image.get(i - c.fusionLayer()) : null, i);
             if (hidden != null) {
                 hidden.add(sd.reshape(tag + "." + (hidden.size()), x, -1, length, c.hiddenSize()));
             }
@@ -60,29 +79,29 @@ final class BertGraph {
         return x;
     }
 
-    private SDVariable layer(SDVariable x, SDVariable mask, SDVariable image, int imageTokens, int i) {
+    private SDVariable layer(SDVariable x, SDVariable mask, KeysValues image, int i) {
         String l = AlbefLayout.layerPrefix(i);
-        SDVariable a = attention(x, x, length, mask, l + "attention.");
-        if (c.hasCrossAttention(i)) {
+        String a = l + "attention.self.";
+        SDVariable attn = attention(x, new KeysValues(heads(p.linear(x, a + "key"), length),
+                heads(p.linear(x, a + "value"), length)), mask, l + "attention.");
+        if (image != null) {
             // image tokens are never padded (ALBEF's image_atts are ones), so cross-attention has no mask
-            a = attention(a, image, imageTokens, null, l + "crossattention.");
+            attn = attention(attn, image, null, l + "crossattention.");
         }
-        SDVariable inter = p.gelu(p.linear(a, l + "intermediate.dense"));
-        return p.layerNorm(p.linear(inter, l + "output.dense").add(a), l + "output.LayerNorm", c.layerNormEps());
+        SDVariable inter = p.gelu(p.linear(attn, l + "intermediate.dense"));
+        return p.layerNorm(p.linear(inter, l + "output.dense").add(attn), l + "output.LayerNorm", c.layerNormEps());
     }
 
-    /** BertAttention: multi-head scaled dot product of queries from x over keys/values from kv, then dense + add & norm. */
-    private SDVariable attention(SDVariable x, SDVariable kv, int keys, SDVariable mask, String a) {
+    /** BertAttention: multi-head scaled dot product of queries from x over kv, then dense + add & norm. */
+    private SDVariable attention(SDVariable x, KeysValues kv, SDVariable mask, String a) {
         int heads = c.numAttentionHeads();
         int hd = c.headDim();
         SDVariable q = heads(p.linear(x, a + "self.query"), length).mul(1.0 / Math.sqrt(hd));
-        SDVariable k = heads(p.linear(kv, a + "self.key"), keys);
-        SDVariable v = heads(p.linear(kv, a + "self.value"), keys);
-        SDVariable scores = sd.mmul(q, k, false, true, false); // [N·heads, L, keys]
+        SDVariable scores = sd.mmul(q, kv.keys(), false, true, false); // [N·heads, L, keys]
         if (mask != null) {
-            scores = sd.reshape(sd.reshape(scores, -1, heads, length, keys).add(mask), -1, length, keys);
+            scores = sd.reshape(sd.reshape(scores, -1, heads, length, length).add(mask), -1, length, length);
         }
-        SDVariable context = sd.mmul(sd.nn().softmax(scores, 2), v); // [N·heads, L, hd]
+        SDVariable context = sd.mmul(sd.nn().softmax(scores, 2), kv.values()); // [N·heads, L, hd]
         context = sd.reshape(sd.permute(sd.reshape(context, -1, heads, length, hd), 0, 2, 1, 3), -1, c.hiddenSize());
         return p.layerNorm(p.linear(context, a + "output.dense").add(x), a + "output.LayerNorm", c.layerNormEps());
     }
