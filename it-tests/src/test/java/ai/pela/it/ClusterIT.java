@@ -3,12 +3,24 @@ package ai.pela.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.pela.spark.demo.FashionMnistExport;
+import ai.pela.spark.io.Storage;
+import ai.pela.spark.train.Checkpoints;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -16,7 +28,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -136,6 +150,77 @@ class ClusterIT {
         assertThat(d).isLessThanOrEqualTo(1e-5);
     }
 
+    @Test
+    void aDriverKilledWhileWritingACheckpointResumesFromTheLastCompleteOne() throws Exception {
+        Path ref = reference();
+        Path run = dir.resolve("checkpoint-killed");
+        // Checkpoints come every 2 rounds and at each epoch's end (3 rounds): the driver dies half-way through
+        // round 4's, with round 3's the newest complete one.
+        StandaloneCluster.Submitted killed = cluster.start(cluster.masterUrl(),
+                List.of("-Dpela.fault.halt-in-checkpoint=4"), pretrain(run)).await(JOB_TIMEOUT);
+        assertThat(killed.exit()).as(killed.stderr()).isEqualTo(137);
+        Path checkpoints = run.resolve("checkpoints");
+        Path partial = onlyEntry(checkpoints, ".round-00000004.tmp-");
+        assertThat(partial.resolve("state.json")).doesNotExist();
+        assertThat(names(checkpoints)).contains("round-00000003").doesNotContain("round-00000004");
+        // A store whose rename is a copy (S3) can leave the partial copy under the checkpoint's own name.
+        copyTree(partial, checkpoints.resolve("round-00000004"));
+
+        StandaloneCluster.Submitted s = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(run));
+        assertThat(s.exit()).as(s.stderr()).isZero();
+        assertThat(s.stderr()).contains("skipping damaged checkpoint").contains("round-00000004")
+                .contains("from round 3 ");
+        assertThat(names(checkpoints)).noneMatch(n -> n.startsWith("."));
+        Checkpoints cps = new Checkpoints(Storage.local(), Storage.path(run.toString()), 3);
+        assertThat(cps.read(Storage.path(checkpoints.resolve("round-00000004").toString())).roundsDone()).isEqualTo(4);
+        double d = maxDiff(ref, run);
+        System.out.printf("driver halted mid-checkpoint: resumed run took %s, max |dparam| vs no-fault %.3g%n", s.took(), d);
+        assertThat(d).isLessThanOrEqualTo(1e-5);
+    }
+
+    @Test
+    void badImagesAreCountedUnderSkipAndNamedUnderFail() throws Exception {
+        Path root = dir.resolve("bad-images");
+        Path train = Files.createDirectories(root.resolve("train"));
+        try (Stream<Path> classes = Files.list(data.resolve("train")).sorted()) {
+            for (Path c : (Iterable<Path>) classes::iterator) {
+                Path to = Files.createDirectories(train.resolve(c.getFileName()));
+                try (Stream<Path> images = Files.list(c).sorted().limit(3)) {
+                    for (Path img : (Iterable<Path>) images::iterator) {
+                        Files.copy(img, to.resolve(img.getFileName()));
+                    }
+                }
+            }
+        }
+        List<String> classes = names(train);
+        byte[] png = Files.readAllBytes(firstFile(train.resolve(classes.get(0))));
+        byte[] jpeg = jpeg(png);
+        Files.write(train.resolve(classes.get(1)).resolve("corrupt.jpg"), "not an image at all".getBytes());
+        Files.write(train.resolve(classes.get(2)).resolve("truncated.jpg"), Arrays.copyOf(jpeg, jpeg.length / 2));
+        byte[] signatureThenJunk = Arrays.copyOf(png, 40);
+        Arrays.fill(signatureThenJunk, 8, 40, (byte) 0x5a);
+        Files.write(train.resolve(classes.get(3)).resolve("corrupt.png"), signatureThenJunk);
+        Files.write(train.resolve(classes.get(4)).resolve("truncated.png"), Arrays.copyOf(png, png.length / 2));
+        // 30 good + 4 bad = 34 samples: one round of 2 workers x 17 takes every one of them.
+        String[] small = {"--set", "data.root=\"" + root + "\"", "--set", "train.epochs=1", "--set", "train.local-steps=1",
+                "--set", "train.workers=2", "--set", "train.batch-size=17"};
+
+        Path skipRun = dir.resolve("bad-images-skip");
+        StandaloneCluster.Submitted skip = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT,
+                concat(pretrain(skipRun), small, "--set", "data.on-bad-image=skip"));
+        assertThat(skip.exit()).as(skip.stderr()).isZero();
+        assertThat(skip.stderr()).contains("skipped 4 bad image(s)")
+                .contains("corrupt.jpg").contains("truncated.jpg").contains("corrupt.png").contains("truncated.png");
+        assertThat(Files.readString(skipRun.resolve("metrics.jsonl"))).contains("\"skipped\":4");
+
+        StandaloneCluster.Submitted fail = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT,
+                concat(pretrain(dir.resolve("bad-images-fail")), small, "--set", "data.on-bad-image=fail"));
+        assertThat(fail.exit()).as(fail.stderr()).isEqualTo(2);
+        assertThat(lastLine(fail.stderr())).startsWith("pela pretrain: error: ")
+                .containsAnyOf("corrupt.jpg", "truncated.jpg", "corrupt.png", "truncated.png");
+        System.out.printf("bad images: skip run %s, fail run %s: %s%n", skip.took(), fail.took(), lastLine(fail.stderr()));
+    }
+
     /** Last: it leaves the cluster with one worker. */
     @Test
     @Order(Integer.MAX_VALUE) // unannotated tests default to Integer.MAX_VALUE / 2
@@ -172,5 +257,136 @@ class ClusterIT {
                 "model-info", "--preset", "vit_gigantic");
         assertThat(preset.exit()).isEqualTo(2);
         assertThat(preset.stderr()).contains("unknown preset 'vit_gigantic'");
+
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher/model.safetensors");
+        byte[] weights = Files.readAllBytes(teacher);
+        Path cut = Files.write(dir.resolve("cut-teacher.safetensors"), Arrays.copyOf(weights, weights.length - 1000));
+        assertUserError(pretrain(dir.resolve("bad-teacher"), "--set", "model.weights=\"" + cut + "\""),
+                "cut-teacher.safetensors", "truncated");
+
+        StateDict sd = Safetensors.read(teacher);
+        sd.put("head.weight", Nd4j.zeros(DataType.FLOAT, 7, 64));
+        Path reshaped = dir.resolve("wrong-shape-teacher.safetensors");
+        Safetensors.write(sd, java.util.Map.of(), reshaped);
+        assertUserError(pretrain(dir.resolve("bad-shape"), "--set", "model.weights=\"" + reshaped + "\""),
+                "head.weight", "[7, 64]", "[10, 64]");
+
+        // A run-dir whose checkpoints belong to another student (κ=2) resumed with κ=3.
+        Path other = dir.resolve("other-student");
+        copyTree(reference().resolve("checkpoints"), other.resolve("checkpoints"));
+        assertUserError(pretrain(other, "--set", "model.kappa=3"), "checkpoint has", "parameters but the configured student has");
+
+        String dead = "spark://127.0.0.1:" + closedPort();
+        StandaloneCluster.Submitted unreachable = cluster.submit(dead, Duration.ofSeconds(90), pretrain(dir.resolve("no-master")));
+        assertThat(unreachable.exit()).as(unreachable.stderr()).isEqualTo(2);
+        assertThat(lastLine(unreachable.stderr())).contains("cannot reach the Spark master " + dead);
+        System.out.printf("unreachable master: failed in %s%n", unreachable.took());
+    }
+
+    @Test
+    void untrustedFilesAreRejectedWithBoundedReads() throws Exception {
+        // A safetensors header that claims 2^62 bytes: refused before any allocation.
+        ByteBuffer huge = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN).putLong(1L << 62);
+        Path bomb = Files.write(dir.resolve("huge-header.safetensors"), huge.array());
+        assertUserError(pretrain(dir.resolve("huge-header"), "--set", "model.weights=\"" + bomb + "\""),
+                "huge-header.safetensors", "header");
+
+        for (String hostile : List.of("../../escape.png", "/etc/passwd.png")) {
+            Path shard = dir.resolve("hostile-" + (hostile.startsWith("/") ? "absolute" : "dotdot") + ".tar");
+            writeTar(shard, hostile, Files.readAllBytes(firstFile(firstFile(data.resolve("train")))));
+            assertUserError(pretrain(dir.resolve("hostile-tar"), "--set", "data.format=webdataset",
+                    "--set", "data.train-shards=\"" + shard + "\""), shard.getFileName().toString(), hostile);
+        }
+
+        Path deep = Files.writeString(dir.resolve("deep-config.json"), "[".repeat(100_000) + "]".repeat(100_000));
+        assertUserError(pretrain(dir.resolve("deep-json"), "--set", "model.config=\"" + deep + "\""),
+                "deep-config.json", "nest");
+    }
+
+    /** Submits to the cluster and expects exit 2 with one error line holding every fragment. */
+    private static void assertUserError(String[] args, String... fragments) throws Exception {
+        StandaloneCluster.Submitted s = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, args);
+        assertThat(s.exit()).as(s.stderr()).isEqualTo(2);
+        String line = lastLine(s.stderr());
+        assertThat(line).as(s.stderr()).startsWith("pela ");
+        for (String f : fragments) {
+            assertThat(line).as(s.stderr()).contains(f);
+        }
+        System.out.printf("exit 2 in %s: %s%n", s.took(), line);
+    }
+
+    private static String lastLine(String stderr) {
+        List<String> pela = stderr.lines().filter(l -> l.startsWith("pela ")).toList();
+        return pela.isEmpty() ? "" : pela.get(pela.size() - 1);
+    }
+
+    private static String[] concat(String[] a, String[] b, String... c) {
+        List<String> all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        all.addAll(List.of(c));
+        return all.toArray(String[]::new);
+    }
+
+    private static Path firstFile(Path d) throws Exception {
+        try (Stream<Path> files = Files.list(d).sorted()) {
+            return files.findFirst().orElseThrow();
+        }
+    }
+
+    private static byte[] jpeg(byte[] png) throws Exception {
+        java.awt.image.BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
+        java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(img.getWidth(), img.getHeight(),
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        rgb.getGraphics().drawImage(img, 0, 0, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(rgb, "jpg", out);
+        return out.toByteArray();
+    }
+
+    /** A WebDataset shard of one image and its label, under the given (hostile) member names. */
+    private static void writeTar(Path shard, String name, byte[] image) throws Exception {
+        String key = name.substring(0, name.lastIndexOf('.'));
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(shard))) {
+            for (var member : List.of(java.util.Map.entry(name, image), java.util.Map.entry(key + ".cls", "3".getBytes()))) {
+                TarArchiveEntry e = new TarArchiveEntry(member.getKey(), true); // keep a leading '/' as written
+                e.setSize(member.getValue().length);
+                tar.putArchiveEntry(e);
+                tar.write(member.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+    }
+
+    private static Path onlyEntry(Path d, String prefix) throws Exception {
+        try (Stream<Path> entries = Files.list(d)) {
+            List<Path> matching = entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+            assertThat(matching).as("entries of %s starting with %s", d, prefix).hasSize(1);
+            return matching.get(0);
+        }
+    }
+
+    private static List<String> names(Path d) throws Exception {
+        try (Stream<Path> entries = Files.list(d)) {
+            return entries.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws Exception {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    private static int closedPort() throws Exception {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
     }
 }

@@ -175,7 +175,13 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     Running start(String master, String... pelaArgs) throws Exception {
-        List<String> a = new ArrayList<>(List.of("-Dlog4j2.configurationFile=" + repoRoot().resolve("conf/log4j2.xml"),
+        return start(master, List.of(), pelaArgs);
+    }
+
+    /** As above, with extra JVM options for the driver (in client mode spark-submit's own JVM is the driver). */
+    Running start(String master, List<String> driverJvmOptions, String... pelaArgs) throws Exception {
+        List<String> a = new ArrayList<>(driverJvmOptions);
+        a.addAll(List.of("-Dlog4j2.configurationFile=" + repoRoot().resolve("conf/log4j2.xml"),
                 "org.apache.spark.deploy.SparkSubmit", "--master", master, "--deploy-mode", "client",
                 "--class", "ai.pela.cli.PelaCli",
                 "--conf", "spark.driver.host=127.0.0.1",

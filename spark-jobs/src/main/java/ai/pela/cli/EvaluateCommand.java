@@ -3,6 +3,8 @@ package ai.pela.cli;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.DataSetup;
+import ai.pela.spark.jobs.DenseFiles;
+import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.EvaluateJob;
 import ai.pela.spark.jobs.JobFiles;
 import ai.pela.spark.jobs.SparkContexts;
@@ -10,30 +12,47 @@ import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.config.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.pela.zoo.PelaException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code evaluate}: top-1/top-5 of a model over a split, distributed over the executors. */
+/** {@code evaluate}: top-1/top-5 of a classifier, or a dense model's mIoU / COCO AP, distributed over the executors. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Top-1 / top-5 accuracy of a model (teacher or PELA student) over a data split, computed "
-                + "on the executors; prints the result and writes it as JSON with --out.")
+        description = "Evaluates on the executors: --task imagenet (default): top-1 / top-5 accuracy of a model "
+                + "(teacher or PELA student) over a data split; --task ade20k: mIoU / mAcc / aAcc of a dense model "
+                + "(train-head) over ADE20K; --task coco-detection: COCO's 12 box AP/AR numbers, and the results file. "
+                + "--compare evaluates several dense models and prints them side by side.")
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     JobOptions job;
 
-    @Option(names = "--model", description = "A model directory with config.json and model.safetensors "
-            + "(default: pela.model.config / pela.model.weights of the recipe).")
+    @Option(names = "--task", defaultValue = "imagenet", description = "imagenet, ade20k or coco-detection "
+            + "(default: ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--model", description = "A model directory with config.json and model.safetensors (and "
+            + "head.json for a dense task); default for imagenet: pela.model.config / pela.model.weights.")
     String model;
 
-    @Option(names = "--split", description = "The split to evaluate (default: pela.data.val-split).")
+    @Option(names = "--compare", description = "Dense tasks: several model directories, comma-separated, each "
+            + "optionally named: teacher=runs/t/model,naive=runs/n/model,pela=runs/p/model.")
+    String compare;
+
+    @Option(names = "--split", description = "The split to evaluate (default: pela.data.val-split; ade20k: "
+            + "pela.dense.ade20k-val-split; coco-detection: val, or train).")
     String split;
 
-    @Option(names = "--out", description = "Write the metrics as JSON to this path.")
+    @Option(names = "--out", description = "Write the metrics as JSON to this path (dense tasks: default "
+            + "metrics.json; COCO results go next to it as coco_results[_<name>].json).")
     String out;
 
     @Mixin
@@ -41,14 +60,22 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!task.equals("imagenet")) {
+            return dense(DenseTask.parse(task));
+        }
+        if (compare != null) {
+            throw new PelaException("--compare is for the dense tasks (--task ade20k or coco-detection)");
+        }
         Recipe recipe = job.load();
-        try (JavaSparkContext sc = SparkContexts.create("pela evaluate", job.master, recipe.positive("train.workers"))) {
-            Storage storage = new Storage(sc.hadoopConfiguration());
-            String configPath = model != null ? model + "/config.json" : recipe.string("model.config");
-            String weightsPath = model != null ? model + "/model.safetensors" : recipe.string("model.weights");
-            ModelConfig cfg = JobFiles.readConfig(storage, configPath);
-            String s = split != null ? split : recipe.string("data.val-split");
-            DataSetup data = DataSetup.forEvaluation(storage, recipe, cfg, s);
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, recipe.positive("train.workers"));
+        // The model and the data listing are checked before the cluster is asked for executors.
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        String configPath = model != null ? model + "/config.json" : recipe.string("model.config");
+        String weightsPath = model != null ? model + "/model.safetensors" : recipe.string("model.weights");
+        ModelConfig cfg = JobFiles.readConfig(storage, configPath);
+        String s = split != null ? split : recipe.string("data.val-split");
+        DataSetup data = DataSetup.forEvaluation(storage, recipe, cfg, s);
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
             EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, weightsPath,
                     new SerializableConf(sc.hadoopConfiguration())), data.train(), data.source(),
                     recipe.positive("eval.batch-size"), 2 * recipe.positive("train.workers"));
@@ -67,6 +94,31 @@ final class EvaluateCommand implements Callable<Integer> {
                 JobFiles.writeText(storage, Storage.path(out), n.toPrettyString() + "\n");
             }
         }
+        return 0;
+    }
+
+    private int dense(DenseTask t) {
+        Recipe recipe = job.load();
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, recipe.positive("train.workers"));
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        String s = split != null ? split : t == DenseTask.ADE20K ? recipe.string("dense.ade20k-val-split") : "val";
+        DenseEvaluation eval = new DenseEvaluation(recipe, storage, t, s);
+        Map<String, String> models = DenseEvaluation.models(model, compare);
+        // Every model directory is read and checked before the cluster is asked for executors.
+        List<DenseFiles.DenseRef> refs = eval.check(models);
+        Path metrics = Storage.path(out != null ? out : "metrics.json");
+        List<String> names = List.copyOf(models.keySet());
+        List<DenseEvaluation.Row> rows = new ArrayList<>();
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
+            for (int i = 0; i < refs.size(); i++) {
+                String file = refs.size() == 1 ? "coco_results.json" : "coco_results_" + names.get(i) + ".json";
+                Path results = metrics.getParent() == null ? new Path(file) : new Path(metrics.getParent(), file);
+                rows.add(eval.evaluate(sc, names.get(i), refs.get(i), results));
+            }
+        }
+        eval.printTable(rows, System.out);
+        JobFiles.writeText(storage, metrics, eval.metricsJson(rows));
+        System.out.println("metrics written to " + metrics);
         return 0;
     }
 }

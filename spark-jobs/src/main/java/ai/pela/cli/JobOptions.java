@@ -1,15 +1,17 @@
 package ai.pela.cli;
 
+import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.train.Recipe;
-import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.SparkConf;
 import picocli.CommandLine.Option;
 
 /** Options of every distributed job: the recipe, overrides, and where Spark runs. */
 final class JobOptions {
-    @Option(names = "--recipe", description = "A HOCON recipe file (e.g. conf/deit-base-imagenet.conf).")
-    File recipe;
+    @Option(names = "--recipe", description = "A HOCON recipe: a local file (e.g. conf/deit-base-imagenet.conf) or "
+            + "any Hadoop path (hdfs://, s3a://).")
+    String recipe;
 
     @Option(names = "--set", description = "Override a configuration key: --set train.epochs=3 (repeatable; "
             + "the leading 'pela.' may be left out).")
@@ -20,6 +22,7 @@ final class JobOptions {
     String master;
 
     Recipe load() {
-        return Recipe.load(recipe, overrides);
+        // spark-submit's --conf settings are system properties of this JVM, so a SparkConf sees them already.
+        return Recipe.load(recipe, overrides, SparkContexts.hadoopConf(new SparkConf()));
     }
 }

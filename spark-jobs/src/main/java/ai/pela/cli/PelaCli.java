@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pela", mixinStandardHelpOptions = true, versionProvider = PelaCli.Version.class,
         description = "PELA: low-rank compression and distillation of vision transformers.",
         subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class, BenchStepCommand.class,
-                TrainCommands.TrainTeacher.class, TrainCommands.Pretrain.class, EvaluateCommand.class, DemoCommand.class,
+                TrainCommands.TrainTeacher.class, TrainCommands.Pretrain.class, TrainCommands.TrainHead.class, ForgeScenesCommand.class,
+                EvaluateCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PelaCli implements Runnable {
     /** Exit code of a problem with the user's input (file, field, option). */

@@ -1,22 +1,29 @@
 package ai.pela.cli;
 
+import ai.pela.spark.io.Storage;
+import ai.pela.spark.jobs.DenseTask;
+import ai.pela.spark.jobs.HeadTrainJob;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.jobs.TrainJob;
 import ai.pela.spark.train.Recipe;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** {@code train-teacher} and {@code pretrain}. */
+/** {@code train-teacher}, {@code pretrain} and {@code train-head}. */
 final class TrainCommands {
     private TrainCommands() {
     }
 
     static Integer run(JobOptions job, TrainJob.Mode mode, String name) {
         Recipe recipe = job.load();
-        try (JavaSparkContext sc = SparkContexts.create("pela " + name, job.master, recipe.positive("train.workers"))) {
-            TrainJob.Result r = TrainJob.run(sc, recipe, mode);
+        SparkConf conf = SparkContexts.conf("pela " + name, job.master, recipe.positive("train.workers"));
+        TrainJob.Prepared prepared = TrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), recipe, mode);
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
+            TrainJob.Result r = TrainJob.run(sc, prepared, (m, s) -> { });
             System.out.println("model written to " + r.modelDir());
         }
         return 0;
@@ -52,6 +59,44 @@ final class TrainCommands {
         @Override
         public Integer call() {
             return run(job, TrainJob.Mode.TRAIN_TEACHER, "train-teacher");
+        }
+    }
+
+    @Command(name = "train-head", mixinStandardHelpOptions = true,
+            description = "Fine-tune a backbone (teacher, naive low-rank or PELA student model directory) with a dense"
+                    + " head by the same parameter averaging: UperNet on ADE20K (--task ade20k) or ViTDet-pyramid FCOS"
+                    + " on COCO (--task coco-detection). Writes a dense model directory to <run-dir>/model. Resumes a"
+                    + " run directory that holds a checkpoint.")
+    static final class TrainHead implements Callable<Integer> {
+        @Mixin
+        JobOptions job;
+
+        @Option(names = "--task", required = true, description = "ade20k or coco-detection.")
+        String task;
+
+        @Option(names = "--backbone", description = "The backbone's model directory (config.json + "
+                + "model.safetensors); default: pela.model.config / pela.model.weights of the recipe.")
+        String backbone;
+
+        @Mixin
+        CommonOptions common;
+
+        @Override
+        public Integer call() {
+            DenseTask t = DenseTask.parse(task);
+            if (backbone != null) {
+                String dir = backbone.endsWith("/") ? backbone.substring(0, backbone.length() - 1) : backbone;
+                job.overrides.add(0, "model.config=\"" + dir + "/config.json\"");
+                job.overrides.add(1, "model.weights=\"" + dir + "/model.safetensors\"");
+            }
+            Recipe recipe = job.load();
+            SparkConf conf = SparkContexts.conf("pela train-head", job.master, recipe.positive("train.workers"));
+            HeadTrainJob.Prepared prepared = HeadTrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), recipe, t);
+            try (JavaSparkContext sc = SparkContexts.create(conf)) {
+                HeadTrainJob.Result r = HeadTrainJob.run(sc, prepared, (m, st) -> { });
+                System.out.println("dense model written to " + r.modelDir());
+            }
+            return 0;
         }
     }
 }

@@ -132,6 +132,12 @@ public record ModelConfig(
                 numClasses, globalPool, classToken, qkvBias, initValues, noEmbedClass, mean, std, spec);
     }
 
+    /** The same network at another input size (a dense model's backbone); pos_embed then needs resizing. */
+    public ModelConfig withImgSize(int size) {
+        return new ModelConfig(architecture, size, patchSize, inChans, embedDim, depth, numHeads, mlpRatio,
+                numClasses, globalPool, classToken, qkvBias, initValues, noEmbedClass, mean, std, lowrank);
+    }
+
     public ModelConfig withNumClasses(int n) {
         return new ModelConfig(architecture, imgSize, patchSize, inChans, embedDim, depth, numHeads, mlpRatio,
                 n, globalPool, classToken, qkvBias, initValues, noEmbedClass, mean, std, lowrank);

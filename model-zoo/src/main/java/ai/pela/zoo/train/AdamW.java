@@ -39,12 +39,23 @@ public final class AdamW {
         });
     }
 
+    /** Whether weight decay applies; a prefixed name (a dense model's {@code backbone.pos_embed}) counts by its last part. */
     public static boolean decays(String name, INDArray param) {
-        return param.rank() > 1 && !NO_DECAY_NAMES.contains(name);
+        return param.rank() > 1 && !NO_DECAY_NAMES.contains(name.substring(name.lastIndexOf('.') + 1));
     }
 
     /** One update of every parameter with its gradient at learning rate {@code lr}. */
     public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+        update(params, grads, lr, name -> 1.0);
+    }
+
+    /**
+     * One update with a learning rate of {@code lr · scale(name)} per parameter (timm / mmcv's per-group
+     * {@code lr_mult}: a pretrained backbone under a new head fine-tunes at a fraction of the head's rate); weight
+     * decay scales with it, as it does in torch's per-group AdamW.
+     */
+    public void update(Map<String, INDArray> params, Map<String, INDArray> grads, double baseLr,
+            java.util.function.ToDoubleFunction<String> scale) {
         step++;
         double b1 = config.beta1();
         double b2 = config.beta2();
@@ -53,6 +64,7 @@ public final class AdamW {
         for (Map.Entry<String, INDArray> e : params.entrySet()) {
             String name = e.getKey();
             INDArray p = e.getValue();
+            double lr = baseLr * scale.applyAsDouble(name);
             INDArray g = grads.get(name);
             if (g == null) {
                 throw new IllegalStateException("no gradient for parameter " + name);

@@ -24,7 +24,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ever computed for it), then the student's forward and backward on L = L_base + α·L_fd + β·L_rwp, gradient
  * clipping, a learning rate from the schedule and one AdamW update of the student in place.
  */
-public final class PelaStep {
+public final class PelaStep implements TrainStep {
+    /** The components of {@link #step(TrainBatch)}'s report, the order of {@link StepLosses}. */
+    public static final List<String> LOSS_NAMES = List.of("loss", "loss.base", "loss.fd", "loss.rwp");
+
     public static final String TARGETS = "targets";
     private static final String TOTAL = "loss";
     private static final String BASE = "loss.base";
@@ -177,6 +180,22 @@ public final class PelaStep {
         }
     }
 
+    @Override
+    public List<String> lossNames() {
+        return LOSS_NAMES;
+    }
+
+    /** {@link #step(INDArray, int[])} on a {@link LabelledImages} batch, its losses in {@link #LOSS_NAMES} order. */
+    @Override
+    public StepReport step(TrainBatch batch) {
+        if (!(batch instanceof LabelledImages b)) {
+            throw new PelaException("the PELA / classification step trains on labelled images, got a "
+                    + batch.getClass().getSimpleName());
+        }
+        StepLosses l = step(b.images(), b.labels());
+        return new StepReport(new double[] {l.total(), l.base(), l.fd(), l.rwp()}, l.gradNorm(), l.lr());
+    }
+
     private static void closeAll(Iterable<INDArray> arrays) {
         for (INDArray a : arrays) {
             if (a != null && a.closeable()) {
@@ -205,29 +224,35 @@ public final class PelaStep {
     }
 
     /** Parameter names in checkpoint order: the order of the flat vectors. */
+    @Override
     public List<String> parameterOrder() {
         return paramOrder;
     }
 
     /** A copy of the student's current weights as a checkpoint. */
+    @Override
     public StateDict stateDict() {
         StateDict s = new StateDict();
         params.forEach((k, v) -> s.put(k, v.dup()));
         return s;
     }
 
+    @Override
     public INDArray exportParams() {
         return Flat.flatten(params, paramOrder);
     }
 
+    @Override
     public void importParams(INDArray flat) {
         Flat.unflattenInto(flat, params, paramOrder);
     }
 
+    @Override
     public OptimizerState exportOptimizer() {
         return optimizer.exportState(paramOrder);
     }
 
+    @Override
     public void importOptimizer(OptimizerState state) {
         optimizer.importState(state, paramOrder);
     }

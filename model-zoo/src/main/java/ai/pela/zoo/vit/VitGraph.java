@@ -43,8 +43,10 @@ public final class VitGraph {
     private final boolean trainable;
     private final String prefix;
     private final List<String> parameterNames = new ArrayList<>();
+    private final DataType dtype;
 
-    private VitGraph(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, String prefix) {
+    private VitGraph(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, String prefix, DataType dtype) {
+        this.dtype = dtype;
         this.sd = sd;
         this.cfg = cfg;
         this.weights = weights;
@@ -63,18 +65,39 @@ public final class VitGraph {
      */
     public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable, SDVariable input,
             String prefix) {
-        return new VitGraph(sd, cfg, weights, trainable, prefix).build(input);
+        return new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT).build(input);
+    }
+
+    /**
+     * A constant-weight (teacher) graph computing in {@code dtype}: HALF halves the teacher's memory traffic on a
+     * GPU. Layer norms still compute their statistics in FLOAT, as mixed-precision training does, because a variance
+     * summed in FP16 loses the small eps and overflows for large activations.
+     */
+    public static Handles buildFrozen(SameDiff sd, ModelConfig cfg, StateDict weights, DataType dtype) {
+        return new VitGraph(sd, cfg, weights, false, "", dtype).build(null);
     }
 
     public static Handles build(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable) {
         return build(sd, cfg, weights, trainable, null, "");
     }
 
+    /**
+     * The embedding and the first {@code blocks} blocks only, without final norm and head: the backbone of a
+     * dense model, which needs no parameter it does not differentiate. The handles' logits are null.
+     */
+    public static Handles buildBlocks(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable,
+            SDVariable input, String prefix, int blocks) {
+        VitGraph g = new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT);
+        SDVariable embedding = g.embed(input);
+        List<SDVariable> outputs = g.blocks(embedding, blocks);
+        return new Handles(input, null, embedding, outputs, null, List.copyOf(g.parameterNames));
+    }
+
     private Handles build(SDVariable input) {
         int d = cfg.embedDim();
         int t = cfg.numTokens();
         SDVariable x = input != null ? input
-                : sd.placeHolder(INPUT, DataType.FLOAT, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
+                : sd.placeHolder(INPUT, dtype, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
         SDVariable embedding = sd.identity(prefix + "embedding", embed(x));
         List<SDVariable> blocks = new ArrayList<>();
         SDVariable h = sd.reshape(embedding, -1, d);
@@ -88,6 +111,19 @@ public final class VitGraph {
             logits = sd.identity(prefix + LOGITS, linear(pool(normed), "head", true));
         }
         return new Handles(x, logits, embedding, blocks, normed, List.copyOf(parameterNames));
+    }
+
+    /** The first {@code n} blocks on the embedded tokens; each block's output as [N, T, D]. */
+    private List<SDVariable> blocks(SDVariable tokens, int n) {
+        int d = cfg.embedDim();
+        int t = cfg.numTokens();
+        List<SDVariable> blocks = new ArrayList<>();
+        SDVariable h = sd.reshape(tokens, -1, d);
+        for (int i = 0; i < n; i++) {
+            h = block(h, VitLayout.blockPrefix(i));
+            blocks.add(sd.reshape(prefix + "feature." + i, h, -1, t, d));
+        }
+        return blocks;
     }
 
     /** Patch embedding as a matmul over flattened patches (a stride-p conv with a p×p kernel is exactly that). */
@@ -135,9 +171,11 @@ public final class VitGraph {
         int hd = cfg.headDim();
         SDVariable qkv = linear(x, a + "qkv", cfg.qkvBias());
         qkv = sd.permute(sd.reshape(qkv, -1, t, 3, heads, hd), 2, 0, 3, 1, 4);
-        SDVariable q = sd.reshape(qkv.get(SDIndex.point(0)), -1, t, hd).mul(1.0 / Math.sqrt(hd));
-        SDVariable k = sd.reshape(qkv.get(SDIndex.point(1)), -1, t, hd);
-        SDVariable v = sd.reshape(qkv.get(SDIndex.point(2)), -1, t, hd);
+        // interval(i, i + 1) rather than point(i): M2.1's strided_slice_bp rejects the shrinking slice of a
+        // [3, N, …] array when the batch N is 1 or 2; both select the same values.
+        SDVariable q = sd.reshape(qkv.get(SDIndex.interval(0, 1)), -1, t, hd).mul(1.0 / Math.sqrt(hd));
+        SDVariable k = sd.reshape(qkv.get(SDIndex.interval(1, 2)), -1, t, hd);
+        SDVariable v = sd.reshape(qkv.get(SDIndex.interval(2, 3)), -1, t, hd);
         SDVariable attn = sd.nn().softmax(sd.mmul(q, k, false, true, false), 2);
         SDVariable out = sd.mmul(attn, v);
         out = sd.permute(sd.reshape(out, -1, heads, t, hd), 0, 2, 1, 3);
@@ -170,9 +208,15 @@ public final class VitGraph {
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
+        if (dtype != DataType.FLOAT) {
+            x = sd.castTo(x, DataType.FLOAT);
+        }
         SDVariable centred = x.sub(x.mean(true, 1));
         SDVariable var = centred.mul(centred).mean(true, 1);
         SDVariable normed = centred.mul(sd.math().rsqrt(var.add(LN_EPS)));
+        if (dtype != DataType.FLOAT) {
+            normed = sd.castTo(normed, dtype);
+        }
         return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
     }
 
@@ -187,8 +231,8 @@ public final class VitGraph {
             return sd.getVariable(name);
         }
         INDArray arr = weights.get(key);
-        if (arr.dataType() != DataType.FLOAT) {
-            arr = arr.castTo(DataType.FLOAT);
+        if (arr.dataType() != dtype) {
+            arr = arr.castTo(dtype);
         }
         parameterNames.add(name);
         return trainable ? sd.var(name, arr.dup()) : sd.constant(name, arr);

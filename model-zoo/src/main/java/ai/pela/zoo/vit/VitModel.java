@@ -24,8 +24,10 @@ public final class VitModel {
     private final ModelConfig config;
     private final SameDiff sd;
     private final VitGraph.Handles handles;
+    private final DataType dtype;
 
-    private VitModel(ModelConfig config, SameDiff sd, VitGraph.Handles handles) {
+    private VitModel(ModelConfig config, SameDiff sd, VitGraph.Handles handles, DataType dtype) {
+        this.dtype = dtype;
         this.config = config;
         this.sd = sd;
         this.handles = handles;
@@ -37,13 +39,21 @@ public final class VitModel {
      * @param source the checkpoint's file name, for error messages
      */
     public static VitModel create(ModelConfig config, StateDict weights, String source) {
+        return create(config, weights, source, DataType.FLOAT);
+    }
+
+    /**
+     * As above, computing in {@code dtype} (FLOAT, or HALF for an FP16 teacher on a GPU); inputs are cast to it and
+     * outputs come back as FLOAT, so callers never see the difference except in precision.
+     */
+    public static VitModel create(ModelConfig config, StateDict weights, String source, DataType dtype) {
         if (!config.hasHead()) {
             throw new ai.pela.zoo.PelaException(source + ": the config has num_classes 0 (no head), so the model has no logits");
         }
         weights.checkMatches(source, VitLayout.parameterShapes(config));
         SameDiff sd = SameDiff.create();
-        VitGraph.Handles h = VitGraph.build(sd, config, weights, false);
-        return new VitModel(config, sd, h);
+        VitGraph.Handles h = VitGraph.buildFrozen(sd, config, weights, dtype);
+        return new VitModel(config, sd, h, dtype);
     }
 
     public ModelConfig config() {
@@ -57,14 +67,14 @@ public final class VitModel {
         Map<String, INDArray> out = sd.output(placeholders(images), outputs);
         List<INDArray> features = new ArrayList<>();
         for (String f : handles.blockOutputNames()) {
-            features.add(out.get(f));
+            features.add(asFloat(out.get(f)));
         }
-        return new Output(out.get(handles.logits().name()), features);
+        return new Output(asFloat(out.get(handles.logits().name())), features);
     }
 
     public INDArray logits(INDArray images) {
         checkInput(images);
-        return sd.output(placeholders(images), handles.logits().name()).get(handles.logits().name());
+        return asFloat(sd.output(placeholders(images), handles.logits().name()).get(handles.logits().name()));
     }
 
     /** Logits of a large batch, computed {@code batchSize} images at a time to bound memory. */
@@ -84,8 +94,12 @@ public final class VitModel {
 
     private Map<String, INDArray> placeholders(INDArray images) {
         Map<String, INDArray> ph = new HashMap<>();
-        ph.put(VitGraph.INPUT, images.dataType() == DataType.FLOAT ? images : images.castTo(DataType.FLOAT));
+        ph.put(VitGraph.INPUT, images.dataType() == dtype ? images : images.castTo(dtype));
         return ph;
+    }
+
+    private static INDArray asFloat(INDArray a) {
+        return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
     }
 
     private void checkInput(INDArray images) {

@@ -31,6 +31,18 @@ class VitModelTest {
         }
     }
 
+    /** The FP16 teacher (a GPU option) against PyTorch's FP32 logits: half precision's 11-bit mantissa, no worse. */
+    @Test
+    void anFp16TeacherStaysWithinHalfPrecisionOfPyTorch() {
+        VitModel half = VitModel.create(Fixtures.config("vit_token"), Fixtures.weights("vit_token"), "vit_token",
+                org.nd4j.linalg.api.buffer.DataType.HALF);
+        VitModel.Output out = half.forward(Fixtures.npy("vit_token/input.npy"));
+        assertThat(out.logits().dataType()).isEqualTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        double err = relativeError(out.logits(), Fixtures.npy("vit_token/logits.npy"));
+        System.out.printf("FP16 teacher: relative error of the logits vs PyTorch FP32 %.2e%n", err);
+        assertThat(err).isLessThan(1e-2).isGreaterThan(1e-6); // really computed in FP16, really close
+    }
+
     @Test
     void batchedLogitsEqualOneShotLogits() {
         VitModel model = VitModel.create(Fixtures.config("vit_token"), Fixtures.weights("vit_token"), "vit_token");

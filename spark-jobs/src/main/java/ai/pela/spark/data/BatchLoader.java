@@ -36,8 +36,12 @@ public final class BatchLoader implements AutoCloseable {
     /** Images larger than this are refused before they are read into memory. */
     public static final int MAX_IMAGE_BYTES = WebDatasetSource.MAX_IMAGE_BYTES;
 
-    /** A minibatch: images [n, 3, H, W] float32 C order, their labels, and the locations of images left out. */
-    public record Batch(INDArray images, int[] labels, List<String> skipped) {
+    /**
+     * A minibatch: images [n, 3, H, W] float32 C order, their labels, the locations of images left out, and for
+     * each image of the batch its position in the requested samples (so whatever else a sample carries, such as
+     * its captions, can be lined up with the images that survived).
+     */
+    public record Batch(INDArray images, int[] labels, List<String> skipped, int[] kept) {
         public int size() {
             return labels.length;
         }
@@ -139,7 +143,8 @@ public final class BatchLoader implements AutoCloseable {
         int[] labels = kept.stream().mapToInt(i -> samples.get(i).label()).toArray();
         float[] packed = skipped.isEmpty() ? data : compact(data, kept, per);
         long[] shape = {labels.length, 3, transform.imgSize(), transform.imgSize()};
-        return new Batch(Nd4j.create(packed, shape, DataType.FLOAT), labels, List.copyOf(skipped));
+        int[] positions = kept.stream().mapToInt(Integer::intValue).toArray();
+        return new Batch(Nd4j.create(packed, shape, DataType.FLOAT), labels, List.copyOf(skipped), positions);
     }
 
     private static float[] compact(float[] data, List<Integer> kept, int per) {

@@ -178,7 +178,7 @@ public final class ImageTransform implements Serializable {
         return t;
     }
 
-    private static Resampler.Pixels pixels(BufferedImage rgb) {
+    static Resampler.Pixels pixels(BufferedImage rgb) {
         Raster r = rgb.getRaster();
         SinglePixelPackedSampleModel sm = (SinglePixelPackedSampleModel) r.getSampleModel();
         int stride = sm.getScanlineStride();

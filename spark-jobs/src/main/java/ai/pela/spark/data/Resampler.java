@@ -68,12 +68,21 @@ final class Resampler {
      */
     static void resample(Pixels src, Box box, int outW, int outH, int winX, int winY, int size, boolean flip,
             float[][] lut, float[] out, int offset) {
-        Coefficients cx = Coefficients.of(box.x(), box.w(), outW, winX, size);
-        Coefficients cy = Coefficients.of(box.y(), box.h(), outH, winY, size);
+        resample(src, box, outW, outH, winX, winY, size, size, size, flip, lut, out, offset);
+    }
+
+    /**
+     * The general form: a {@code winW × winH} window, written at the top-left of three planes of
+     * {@code canvas × canvas} floats (the rest of the planes is left as it is: a dense model's letterbox padding).
+     */
+    static void resample(Pixels src, Box box, int outW, int outH, int winX, int winY, int winW, int winH, int canvas,
+            boolean flip, float[][] lut, float[] out, int offset) {
+        Coefficients cx = Coefficients.of(box.x(), box.w(), outW, winX, winW);
+        Coefficients cy = Coefficients.of(box.y(), box.h(), outH, winY, winH);
         int firstRow = cy.start()[0];
         int rows = cy.end() - firstRow;
-        float[][] tmp = horizontal(src, cx, firstRow, rows, size);
-        vertical(tmp, cy, firstRow, size, flip, lut, out, offset);
+        float[][] tmp = horizontal(src, cx, firstRow, rows, winW);
+        vertical(tmp, cy, firstRow, winW, winH, canvas, flip, lut, out, offset);
     }
 
     /** Resamples each needed source row to {@code size} columns; one plane per channel, rows × size. */
@@ -107,26 +116,26 @@ final class Resampler {
         return new float[][] {r, g, b};
     }
 
-    private static void vertical(float[][] tmp, Coefficients cy, int firstRow, int size, boolean flip,
-            float[][] lut, float[] out, int offset) {
-        float[] acc = new float[size];
-        int plane = size * size;
+    private static void vertical(float[][] tmp, Coefficients cy, int firstRow, int width, int height, int canvas,
+            boolean flip, float[][] lut, float[] out, int offset) {
+        float[] acc = new float[width];
+        int plane = canvas * canvas;
         for (int c = 0; c < 3; c++) {
             float[] t = tmp[c];
             float[] table = lut[c];
-            for (int y = 0; y < size; y++) {
+            for (int y = 0; y < height; y++) {
                 java.util.Arrays.fill(acc, 0f);
                 int wi = y * cy.taps();
                 for (int k = 0, n = cy.count()[y]; k < n; k++) {
                     float w = cy.weights()[wi + k];
-                    int rowStart = (cy.start()[y] - firstRow + k) * size;
-                    for (int x = 0; x < size; x++) {
+                    int rowStart = (cy.start()[y] - firstRow + k) * width;
+                    for (int x = 0; x < width; x++) {
                         acc[x] += w * t[rowStart + x];
                     }
                 }
-                int o = offset + c * plane + y * size;
-                for (int x = 0; x < size; x++) {
-                    out[o + (flip ? size - 1 - x : x)] = table[to8(acc[x])];
+                int o = offset + c * plane + y * canvas;
+                for (int x = 0; x < width; x++) {
+                    out[o + (flip ? width - 1 - x : x)] = table[to8(acc[x])];
                 }
             }
         }

@@ -324,7 +324,7 @@ public final class FashionMnistExport {
      * Atomic rename onto {@code root}. A previous export is first renamed aside (a directory cannot be renamed onto
      * a non-empty one) and deleted afterwards, so at every instant {@code root} is either absent or complete.
      */
-    private static void publish(Path tmp, Path root) throws IOException {
+    static void publish(Path tmp, Path root) throws IOException {
         if (!Files.exists(root)) {
             Files.move(tmp, root, StandardCopyOption.ATOMIC_MOVE);
             return;

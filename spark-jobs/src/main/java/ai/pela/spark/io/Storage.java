@@ -10,9 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
 
 /**
  * Every path the jobs touch goes through Hadoop's FileSystem, so {@code file://}, {@code hdfs://} and
@@ -138,21 +142,26 @@ public final class Storage {
 
     /**
      * Writes {@code target} atomically: into a temporary name beside it, then a rename, so a reader never sees
-     * a partial file. On HDFS and local disks the rename is atomic; on object stores (s3a) it is a copy, which is
-     * why checkpoints are also validated by a checksum when read back.
+     * a partial file. On HDFS the rename replaces an existing target in one NameNode operation (readers see the
+     * old file or the new one, never none); elsewhere the old file is deleted first; on object stores (s3a) the
+     * rename is a copy, which is why checkpoints are also validated by a checksum when read back.
      */
     public void writeAtomically(Path target, Writer writer) {
         Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + java.util.UUID.randomUUID());
         FileSystem fs = fs(target);
         try {
-            try (OutputStream out = fs.create(tmp, true)) {
+            try (FSDataOutputStream out = fs.create(tmp, true)) {
                 writer.write(out);
             }
-            if (fs.exists(target) && !fs.delete(target, true)) {
-                throw new IOException("cannot replace " + target);
-            }
-            if (!fs.rename(tmp, target)) {
-                throw new IOException("rename " + tmp + " -> " + target + " failed");
+            if (fs instanceof DistributedFileSystem dfs) {
+                dfs.rename(tmp, target, Options.Rename.OVERWRITE);
+            } else {
+                if (fs.exists(target) && !fs.delete(target, true)) {
+                    throw new IOException("cannot replace " + target);
+                }
+                if (!fs.rename(tmp, target)) {
+                    throw new IOException("rename " + tmp + " -> " + target + " failed");
+                }
             }
         } catch (IOException e) {
             try {
@@ -160,18 +169,31 @@ public final class Storage {
             } catch (IOException ignored) {
                 // best effort: the temporary name is never taken for the real file
             }
-            throw new UncheckedIOException("cannot write " + target, e);
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
     }
 
-    /** Renames a finished directory into place (used for checkpoints written as a temporary directory). */
+    /**
+     * Renames a finished directory into place (used for checkpoints written as a temporary directory). The target
+     * must not exist: on HDFS, Hadoop's {@code FileSystem.rename} onto an existing directory moves the source INTO
+     * it and reports success, which would bury a checkpoint one level down (other stores differ again). On HDFS the
+     * check and the rename are one NameNode operation.
+     */
     public void rename(Path from, Path to) {
+        FileSystem fs = fs(from);
         try {
-            if (!fs(from).rename(from, to)) {
+            if (fs instanceof DistributedFileSystem dfs) {
+                dfs.rename(from, to, Options.Rename.NONE);
+                return;
+            }
+            if (fs.exists(to)) {
+                throw new FileAlreadyExistsException(to + " already exists");
+            }
+            if (!fs.rename(from, to)) {
                 throw new IOException("rename returned false");
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot rename " + from + " to " + to, e);
+            throw new UncheckedIOException("cannot rename " + from + " to " + to + ": " + e.getMessage(), e);
         }
     }
 }

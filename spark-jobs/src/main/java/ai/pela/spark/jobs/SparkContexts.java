@@ -1,7 +1,9 @@
 package ai.pela.spark.jobs;
 
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import scala.Tuple2;
 
 /**
  * The Spark context of a job: the master given on the command line, else the one spark-submit set, else
@@ -12,6 +14,30 @@ public final class SparkContexts {
     }
 
     public static JavaSparkContext create(String appName, String master, int workers) {
+        return create(conf(appName, master, workers));
+    }
+
+    /** Starts the context: checks a standalone master is reachable first, so a dead one fails promptly. */
+    public static JavaSparkContext create(SparkConf conf) {
+        MasterCheck.requireReachable(conf.get("spark.master"), MasterCheck.CONNECT_TIMEOUT);
+        return new JavaSparkContext(conf);
+    }
+
+    /**
+     * The Hadoop configuration the context will have, available before it exists: Hadoop's own files
+     * (core-site.xml, hdfs-site.xml on the classpath) plus every {@code spark.hadoop.*} setting, as Spark builds it.
+     */
+    public static Configuration hadoopConf(SparkConf conf) {
+        Configuration hadoop = new Configuration();
+        for (Tuple2<String, String> kv : conf.getAll()) {
+            if (kv._1().startsWith("spark.hadoop.")) {
+                hadoop.set(kv._1().substring("spark.hadoop.".length()), kv._2());
+            }
+        }
+        return hadoop;
+    }
+
+    public static SparkConf conf(String appName, String master, int workers) {
         SparkConf conf = new SparkConf().setAppName(appName);
         if (master != null && !master.isBlank()) {
             conf.setMaster(master);
@@ -25,6 +51,6 @@ public final class SparkContexts {
         conf.setIfMissing("spark.driver.maxResultSize", "4g");
         // A cluster that never accepts the application fails the job instead of waiting for ever.
         conf.setIfMissing("spark.network.timeout", "120s");
-        return new JavaSparkContext(conf);
+        return conf;
     }
 }

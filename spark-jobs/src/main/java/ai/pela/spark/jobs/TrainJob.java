@@ -1,6 +1,7 @@
 package ai.pela.spark.jobs;
 
 import ai.pela.spark.data.EpochPlan;
+import ai.pela.spark.gpu.GpuProfile;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.Checkpoints;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.resource.ResourceProfile;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,12 +47,25 @@ public final class TrainJob {
     private TrainJob() {
     }
 
+    /**
+     * Everything the driver reads and checks before it asks the cluster for anything: the model, the data listing,
+     * the teacher and its compression, and the checkpoint to resume from. Bad input fails here, in seconds, without
+     * holding executors.
+     */
+    public record Prepared(Recipe recipe, Mode mode, Storage storage, Path runDir, DataSetup data, EpochPlan plan,
+            int totalRounds, ModelConfig studentConfig, ModelConfig teacherConfig, String teacherWeights,
+            StateDict initial, List<String> order, Checkpoints checkpoints, TrainState start, ResourceProfile gpus) {
+    }
+
     public static Result run(JavaSparkContext sc, Recipe recipe, Mode mode) {
         return run(sc, recipe, mode, (m, s) -> { });
     }
 
     public static Result run(JavaSparkContext sc, Recipe recipe, Mode mode, ParameterAveraging.RoundListener listener) {
-        Storage storage = new Storage(sc.hadoopConfiguration());
+        return run(sc, prepare(new Storage(sc.hadoopConfiguration()), recipe, mode), listener);
+    }
+
+    public static Prepared prepare(Storage storage, Recipe recipe, Mode mode) {
         Path runDir = Storage.path(recipe.string("run-dir"));
         ModelConfig modelConfig = JobFiles.readConfig(storage, recipe.string("model.config"));
         int workers = recipe.positive("train.workers");
@@ -60,15 +75,11 @@ public final class TrainJob {
 
         DataSetup data = DataSetup.forTraining(storage, recipe, modelConfig);
         EpochPlan plan = new EpochPlan(data.train(), seed, workers, k, batch);
-        int epochs = recipe.positive("train.epochs");
-        int totalRounds = plan.roundsPerEpoch() * epochs;
+        int totalRounds = plan.roundsPerEpoch() * recipe.positive("train.epochs");
         int maxRounds = recipe.integer("train.max-rounds");
         if (maxRounds > 0) {
             totalRounds = Math.min(totalRounds, maxRounds);
         }
-
-        storage.mkdirs(runDir);
-        JobFiles.writeText(storage, new Path(runDir, "config.conf"), recipe.render());
 
         ModelConfig studentConfig;
         StateDict initial;
@@ -87,9 +98,6 @@ public final class TrainJob {
             String w = recipe.string("model.weights");
             initial = w.isBlank() ? VitInit.random(modelConfig, seed) : JobFiles.readWeights(storage, w, modelConfig);
         }
-        StepHyper hyper = hyper(recipe, mode, totalRounds, plan.roundsPerEpoch(), k);
-        ModelSpec spec = new ModelSpec(studentConfig, teacherConfig, teacherWeights, hyper,
-                new SerializableConf(sc.hadoopConfiguration()));
 
         List<String> order = new ArrayList<>(VitLayout.parameterShapes(studentConfig).keySet());
         Checkpoints checkpoints = new Checkpoints(storage, runDir, recipe.positive("checkpoint.keep"));
@@ -106,24 +114,42 @@ public final class TrainJob {
             float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
             start = new TrainState(p, new float[p.length], new float[p.length], 0, 0);
         }
-        LOG.info("{}: {} training samples, {} workers x {} local steps x batch {} -> {} rounds/epoch, {} rounds",
-                mode == Mode.PRETRAIN ? "pretrain" : "train-teacher", data.train().size(), workers, k, batch,
-                plan.roundsPerEpoch(), totalRounds);
-
-        MetricsLog metrics = new MetricsLog(storage, runDir, start.roundsDone());
-        ParameterAveraging trainer = new ParameterAveraging(sc, spec, data.source(), plan,
-                new ParameterAveraging.Settings(workers, k, totalRounds, recipe.positive("checkpoint.every-rounds"), seed),
-                checkpoints, metrics).listener(listener);
-        TrainState end = trainer.run(start);
-
-        StateDict finalWeights = unflatten(end.params(), initial, order);
-        Path modelDir = new Path(runDir, "model");
-        JobFiles.writeModel(storage, modelDir, studentConfig, finalWeights);
-        LOG.info("wrote {}", modelDir);
-        return new Result(modelDir, studentConfig, end, metrics.rounds());
+        ResourceProfile gpus = GpuProfile.build(GpuProfile.Settings.from(recipe)).orElse(null);
+        ModelSpec.checkPrecision(recipe.string("gpu.teacher-precision"));
+        return new Prepared(recipe, mode, storage, runDir, data, plan, totalRounds, studentConfig, teacherConfig,
+                teacherWeights, initial, order, checkpoints, start, gpus);
     }
 
-    static StateDict unflatten(float[] flat, StateDict like, List<String> order) {
+    public static Result run(JavaSparkContext sc, Prepared p, ParameterAveraging.RoundListener listener) {
+        Recipe recipe = p.recipe();
+        int workers = recipe.positive("train.workers");
+        int k = recipe.positive("train.local-steps");
+        Storage storage = p.storage();
+        storage.mkdirs(p.runDir());
+        JobFiles.writeText(storage, new Path(p.runDir(), "config.conf"), recipe.render());
+
+        StepHyper hyper = hyper(recipe, p.mode(), p.totalRounds(), p.plan().roundsPerEpoch(), k);
+        ModelSpec spec = new ModelSpec(p.studentConfig(), p.teacherConfig(), p.teacherWeights(), hyper,
+                new SerializableConf(sc.hadoopConfiguration()), recipe.string("gpu.teacher-precision"));
+        LOG.info("{}: {} training samples, {} workers x {} local steps x batch {} -> {} rounds/epoch, {} rounds",
+                p.mode() == Mode.PRETRAIN ? "pretrain" : "train-teacher", p.data().train().size(), workers, k,
+                recipe.positive("train.batch-size"), p.plan().roundsPerEpoch(), p.totalRounds());
+
+        MetricsLog metrics = new MetricsLog(storage, p.runDir(), p.start().roundsDone());
+        ParameterAveraging trainer = new ParameterAveraging(sc, spec, p.data().source(), p.plan(),
+                new ParameterAveraging.Settings(workers, k, p.totalRounds(), recipe.positive("checkpoint.every-rounds"),
+                        recipe.longValue("seed")), p.checkpoints(), metrics).listener(listener)
+                .resources(p.gpus());
+        TrainState end = trainer.run(p.start());
+
+        StateDict finalWeights = unflatten(end.params(), p.initial(), p.order());
+        Path modelDir = new Path(p.runDir(), "model");
+        JobFiles.writeModel(storage, modelDir, p.studentConfig(), finalWeights);
+        LOG.info("wrote {}", modelDir);
+        return new Result(modelDir, p.studentConfig(), end, metrics.rounds());
+    }
+
+    public static StateDict unflatten(float[] flat, StateDict like, List<String> order) {
         java.util.Map<String, INDArray> arrays = new java.util.LinkedHashMap<>();
         for (String key : order) {
             arrays.put(key, like.get(key).dup());
@@ -132,7 +158,7 @@ public final class TrainJob {
         return new StateDict(arrays);
     }
 
-    static StepHyper hyper(Recipe r, Mode mode, int totalRounds, int roundsPerEpoch, int k) {
+    public static StepHyper hyper(Recipe r, Mode mode, int totalRounds, int roundsPerEpoch, int k) {
         long totalSteps = Math.max(1, (long) totalRounds * k);
         long warmup = Math.min(totalSteps, Math.round(r.number("train.warmup-epochs") * roundsPerEpoch * k));
         CosineSchedule schedule = new CosineSchedule(r.number("train.lr"), r.number("train.min-lr"),

@@ -38,6 +38,11 @@ public final class Checkpoints {
     private static final Pattern NAME = Pattern.compile("round-(\\d{8})");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long MAX_STATE_BYTES = 1 << 20;
+    /**
+     * Fault injection for the integration tests: a driver started with {@code -Dpela.fault.halt-in-checkpoint=R}
+     * dies, as a killed process would, half-way through writing the parameters of round R's checkpoint.
+     */
+    static final String HALT_IN_CHECKPOINT = "pela.fault.halt-in-checkpoint";
 
     private final Storage storage;
     private final Path dir;
@@ -59,6 +64,9 @@ public final class Checkpoints {
         Path tmp = new Path(dir, "." + name + ".tmp-" + java.util.UUID.randomUUID());
         storage.mkdirs(tmp);
         byte[] params = serialise(s);
+        if (Integer.getInteger(HALT_IN_CHECKPOINT, -1) == s.roundsDone()) {
+            haltHalfWay(new Path(tmp, "params.safetensors"), params);
+        }
         write(new Path(tmp, "params.safetensors"), params);
         ObjectNode state = JSON.createObjectNode();
         state.put("format", 1);
@@ -79,8 +87,19 @@ public final class Checkpoints {
         try (var out = storage.fs(p).create(p, true)) {
             out.write(bytes);
         } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void haltHalfWay(Path p, byte[] bytes) {
+        try (var out = storage.fs(p).create(p, true)) {
+            out.write(bytes, 0, bytes.length / 2);
+            out.hflush();
+        } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + p, e);
         }
+        LOG.error("fault injection ({}): halting while writing {}", HALT_IN_CHECKPOINT, p);
+        Runtime.getRuntime().halt(137);
     }
 
     private static byte[] serialise(TrainState s) {

@@ -60,9 +60,13 @@ public final class MetricsLog {
         n.put("examples", m.examples());
         ObjectNode loss = n.putObject("loss");
         loss.put("total", m.loss());
-        loss.put("base", m.lossBase());
-        loss.put("fd", m.lossFd());
-        loss.put("rwp", m.lossRwp());
+        if (m.components().isEmpty()) {
+            loss.put("base", m.lossBase());
+            loss.put("fd", m.lossFd());
+            loss.put("rwp", m.lossRwp());
+        } else {
+            m.components().forEach(loss::put);
+        }
         n.put("lr", m.lr());
         n.put("images_per_s", m.imagesPerS());
         ObjectNode t = n.putObject("time_s");
@@ -80,10 +84,19 @@ public final class MetricsLog {
         }
         var l = n.get("loss");
         var t = n.path("time_s");
+        // A PELA line has base/fd/rwp; any other step's line has its own components besides the total.
+        java.util.Map<String, Double> components = new java.util.LinkedHashMap<>();
+        l.fields().forEachRemaining(e -> {
+            if (!e.getKey().equals("total") && !l.has("base")) {
+                components.put(e.getKey(), e.getValue().asDouble());
+            }
+        });
+        double nan = Double.NaN;
+        boolean pela = components.isEmpty();
         return new RoundMetrics(n.get("round").asInt(), n.path("epoch").asInt(), n.path("round_in_epoch").asInt(),
-                n.path("examples").asLong(), l.path("total").asDouble(), l.path("base").asDouble(),
-                l.path("fd").asDouble(), l.path("rwp").asDouble(), n.path("lr").asDouble(),
+                n.path("examples").asLong(), l.path("total").asDouble(), pela ? l.path("base").asDouble() : nan,
+                pela ? l.path("fd").asDouble() : nan, pela ? l.path("rwp").asDouble() : nan, n.path("lr").asDouble(),
                 n.path("images_per_s").asDouble(), t.path("broadcast").asDouble(), t.path("compute").asDouble(),
-                t.path("aggregate").asDouble(), t.path("total").asDouble(), n.path("skipped").asInt());
+                t.path("aggregate").asDouble(), t.path("total").asDouble(), n.path("skipped").asInt(), components);
     }
 }

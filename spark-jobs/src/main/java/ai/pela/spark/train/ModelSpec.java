@@ -17,10 +17,44 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * What an executor needs to build its trainer: the student's architecture, the teacher's (or none, for plain
  * supervised training) and the Hadoop path of the teacher's weights — executors load the teacher themselves,
- * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters.
+ * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters. With a
+ * {@link StepFactory} the step is another kind (a dense head on the student as backbone), built by the factory.
  */
 public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
-        SerializableConf hadoop) implements Serializable {
+        SerializableConf hadoop, String teacherPrecision, StepFactory factory) implements Serializable {
+
+    public ModelSpec {
+        checkPrecision(teacherPrecision);
+    }
+
+    public static String checkPrecision(String teacherPrecision) {
+        if (!java.util.List.of("auto", "fp32", "fp16").contains(teacherPrecision)) {
+            throw new ai.pela.zoo.PelaException("configuration key 'pela.gpu.teacher-precision' must be auto, fp32 or fp16,"
+                    + " got '" + teacherPrecision + "'");
+        }
+        return teacherPrecision;
+    }
+
+    /** The classification / PELA step. */
+    public ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
+            SerializableConf hadoop, String teacherPrecision) {
+        this(student, teacher, teacherWeights, hyper, hadoop, teacherPrecision, null);
+    }
+
+    /** The classification / PELA step with a teacher computing in FP32. */
+    public ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
+            SerializableConf hadoop) {
+        this(student, teacher, teacherWeights, hyper, hadoop, "fp32", null);
+    }
+
+    /** The teacher's compute type on this executor: auto is FP16 on a GPU backend and FP32 on the CPU. */
+    public DataType teacherDataType() {
+        return switch (teacherPrecision) {
+            case "fp16" -> DataType.HALF;
+            case "fp32" -> DataType.FLOAT;
+            default -> Nd4j.getEnvironment().isCPU() ? DataType.FLOAT : DataType.HALF;
+        };
+    }
 
     public boolean hasTeacher() {
         return teacher != null;
@@ -29,7 +63,7 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
         return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
-                + hyper.hashCode();
+                + hyper.hashCode() + "|" + teacherPrecision + (factory == null ? "" : "|" + factory.key());
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */

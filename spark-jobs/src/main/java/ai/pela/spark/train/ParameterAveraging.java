@@ -3,11 +3,15 @@ package ai.pela.spark.train;
 import ai.pela.spark.data.EpochPlan;
 import ai.pela.spark.data.Sample;
 import ai.pela.zoo.PelaException;
+import ai.pela.zoo.train.PelaStep;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.resource.ResourceProfile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +38,7 @@ public final class ParameterAveraging {
     private final Checkpoints checkpoints;
     private final MetricsLog metrics;
     private RoundListener listener = (m, s) -> { };
+    private ResourceProfile resources;
 
     /** Called on the driver after each round (and its checkpoint, if one was due). */
     @FunctionalInterface
@@ -43,6 +48,12 @@ public final class ParameterAveraging {
 
     public ParameterAveraging listener(RoundListener l) {
         this.listener = l;
+        return this;
+    }
+
+    /** Runs the training stage under a stage-level resource profile (GPUs per task), or as configured when null. */
+    public ParameterAveraging resources(ResourceProfile profile) {
+        this.resources = profile;
         return this;
     }
 
@@ -94,6 +105,9 @@ public final class ParameterAveraging {
             ModelSpec spec = this.spec;
             BatchSource source = this.source;
             JavaRDD<RoundTask> rdd = sc.parallelize(tasks, tasks.size());
+            if (resources != null) {
+                rdd = rdd.withResources(resources);
+            }
             sum = rdd.map(task -> {
                 long f0 = System.nanoTime();
                 RoundInput in = b.value();
@@ -123,17 +137,39 @@ public final class ParameterAveraging {
         double bcast = (broadcastNanos + sum.maxBroadcastFetchNanos) / 1e9;
         double compute = sum.maxComputeNanos / 1e9;
         double n = sum.examples;
-        RoundMetrics m = new RoundMetrics(r, epoch, inEpoch, sum.examples, sum.lossSums[0] / n, sum.lossSums[1] / n,
-                sum.lossSums[2] / n, sum.lossSums[3] / n, spec.hyper().schedule().lr(state.step()), n / total, bcast,
-                compute, Math.max(0, total - bcast - compute), total, sum.skipped.size());
+        double lr = spec.hyper().schedule().lr(state.step());
+        double aggregate = Math.max(0, total - bcast - compute);
+        RoundMetrics m;
+        if (sum.names().equals(PelaStep.LOSS_NAMES)) {
+            m = new RoundMetrics(r, epoch, inEpoch, sum.examples, sum.lossSums[0] / n, sum.lossSums[1] / n,
+                    sum.lossSums[2] / n, sum.lossSums[3] / n, lr, n / total, bcast, compute, aggregate, total,
+                    sum.skipped.size());
+        } else {
+            m = new RoundMetrics(r, epoch, inEpoch, sum.examples, sum.lossSums[0] / n, Double.NaN, Double.NaN,
+                    Double.NaN, lr, n / total, bcast, compute, aggregate, total, sum.skipped.size(), components(sum));
+        }
         return new RoundOutcome(next, m);
     }
 
+    /** Mean of each component but the total, by short name ("loss.cls" → "cls"). */
+    private static Map<String, Double> components(WorkerResult sum) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        List<String> names = sum.names();
+        for (int i = 1; i < names.size(); i++) {
+            out.put(shortName(names.get(i)), sum.lossSums[i] / sum.examples);
+        }
+        return out;
+    }
+
+    static String shortName(String component) {
+        return component.startsWith("loss.") ? component.substring(5) : component;
+    }
+
     private static String checkFinite(WorkerResult s) {
-        String[] names = {"loss", "loss.base", "loss.fd", "loss.rwp"};
-        for (int i = 0; i < names.length; i++) {
+        List<String> names = s.names();
+        for (int i = 0; i < names.size(); i++) {
             if (!Double.isFinite(s.lossSums[i])) {
-                return "loss component '" + names[i] + "'";
+                return "loss component '" + names.get(i) + "'";
             }
         }
         for (double p : s.params) {
@@ -171,6 +207,16 @@ public final class ParameterAveraging {
         double elapsed = (System.nanoTime() - runStart) / 1e9;
         int left = settings.totalRounds() - (m.round() + 1);
         double eta = elapsed / doneThisRun * left;
+        if (!m.components().isEmpty()) {
+            StringBuilder parts = new StringBuilder();
+            m.components().forEach((k, v) -> parts.append(parts.length() == 0 ? "" : " ").append(k)
+                    .append(String.format(" %.4f", v)));
+            LOG.info(String.format("round %d/%d (epoch %d, %d/%d) loss %.4f [%s] lr %.2e | %.1f img/s | broadcast"
+                            + " %.2fs compute %.2fs aggregate %.2fs | ETA %s", m.round() + 1, settings.totalRounds(),
+                    m.epoch(), m.roundInEpoch() + 1, plan.roundsPerEpoch(), m.loss(), parts, m.lr(), m.imagesPerS(),
+                    m.broadcastS(), m.computeS(), m.aggregateS(), formatDuration(eta)));
+            return;
+        }
         LOG.info(String.format("round %d/%d (epoch %d, %d/%d) loss %.4f [base %.4f fd %.4f rwp %.5f] lr %.2e | "
                         + "%.1f img/s | broadcast %.2fs compute %.2fs aggregate %.2fs | ETA %s",
                 m.round() + 1, settings.totalRounds(), m.epoch(), m.roundInEpoch() + 1, plan.roundsPerEpoch(),

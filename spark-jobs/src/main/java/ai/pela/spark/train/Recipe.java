@@ -6,15 +6,24 @@ import ai.pela.zoo.loss.RwpForm;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.File;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 
 /**
  * A run's configuration: the defaults (resource {@code pela-defaults.conf}), overridden by a HOCON recipe file,
@@ -24,6 +33,10 @@ import java.util.TreeSet;
 public final class Recipe implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final String ROOT = "pela";
+    /** A recipe is a page of HOCON; anything larger is not one. */
+    private static final long MAX_RECIPE_BYTES = 1 << 20;
+    /** {@code hdfs://…}, {@code s3a://…}, {@code file:/…}; anything else is a local path, whatever its characters. */
+    private static final Pattern HAS_SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:/");
 
     private final String rendered;
     private transient Config config;
@@ -42,21 +55,79 @@ public final class Recipe implements Serializable {
      * @param overrides  {@code key=value} strings; keys may omit the leading {@code pela.}
      */
     public static Recipe load(File recipeFile, List<String> overrides) {
-        Config cfg = ConfigFactory.empty();
-        for (String o : overrides) {
-            cfg = parseOverride(o).withFallback(cfg);
-        }
+        Config recipe = null;
         if (recipeFile != null) {
             if (!recipeFile.isFile()) {
                 throw new PelaException(recipeFile + ": recipe file does not exist");
             }
             try {
-                cfg = cfg.withFallback(ConfigFactory.parseFile(recipeFile));
+                recipe = ConfigFactory.parseFile(recipeFile);
             } catch (ConfigException e) {
                 throw new PelaException(recipeFile + ": " + e.getMessage(), e);
             }
         }
-        checkKnownKeys(cfg, recipeFile == null ? "configuration" : recipeFile.toString());
+        return load(recipe, recipeFile == null ? null : recipeFile.toString(), overrides);
+    }
+
+    /**
+     * A recipe at any Hadoop location ({@code hdfs://}, {@code s3a://}, {@code file:}) or a local path, so that a
+     * driver on a cluster can read it from shared storage.
+     *
+     * <p>It is read through a FileSystem instance of its own, closed afterwards: Hadoop caches one FileSystem per
+     * scheme, authority and user, configured by whichever caller comes first, and the job's own reads and writes
+     * must get the instance made from the SparkContext's configuration ({@code spark.hadoop.*} — replication,
+     * credentials), not one made here before that context exists.
+     *
+     * @param location a recipe's location or null
+     * @param overrides {@code key=value} strings; keys may omit the leading {@code pela.}
+     * @param hadoop the configuration to reach {@code location} with
+     */
+    public static Recipe load(String location, List<String> overrides, Configuration hadoop) {
+        if (location == null) {
+            return load((File) null, overrides);
+        }
+        if (!HAS_SCHEME.matcher(location).find()) {
+            return load(new File(location), overrides);
+        }
+        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
+        if ("file".equals(p.toUri().getScheme())) {
+            return load(new File(p.toUri().getPath()), overrides);
+        }
+        String text;
+        try (FileSystem fs = FileSystem.newInstance(p.toUri(), hadoop)) {
+            FileStatus st = fs.getFileStatus(p);
+            if (st.isDirectory()) {
+                throw new PelaException(location + ": a directory, not a recipe file");
+            }
+            if (st.getLen() > MAX_RECIPE_BYTES) {
+                throw new PelaException(location + ": recipe of " + st.getLen() + " bytes exceeds the limit of "
+                        + MAX_RECIPE_BYTES);
+            }
+            try (InputStream in = fs.open(p)) {
+                text = new String(in.readNBytes((int) st.getLen()), StandardCharsets.UTF_8);
+            }
+        } catch (FileNotFoundException e) {
+            throw new PelaException(location + ": recipe file does not exist");
+        } catch (IOException e) {
+            throw new PelaException(location + ": cannot read the recipe: " + e.getMessage(), e);
+        }
+        try {
+            return load(ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(location)),
+                    location, overrides);
+        } catch (ConfigException e) {
+            throw new PelaException(location + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Recipe load(Config recipe, String source, List<String> overrides) {
+        Config cfg = ConfigFactory.empty();
+        for (String o : overrides) {
+            cfg = parseOverride(o).withFallback(cfg);
+        }
+        if (recipe != null) {
+            cfg = cfg.withFallback(recipe);
+        }
+        checkKnownKeys(cfg, source == null ? "configuration" : source);
         try {
             return new Recipe(cfg.withFallback(defaults()).resolve());
         } catch (ConfigException e) {

@@ -1,9 +1,10 @@
 package ai.pela.spark.train;
 
+import ai.pela.spark.gpu.TaskDevice;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
-import ai.pela.zoo.train.PelaStep;
-import ai.pela.zoo.train.StepLosses;
+import ai.pela.zoo.train.StepReport;
+import ai.pela.zoo.train.TrainStep;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The executor side of a round: import the broadcast state, run k local steps, export the result. */
@@ -12,13 +13,15 @@ final class Worker {
     }
 
     static WorkerResult run(RoundTask task, RoundInput input, long fetchNanos, ModelSpec spec, BatchSource source) {
-        PelaStep step = WorkerCache.borrow(spec);
+        int device = TaskDevice.bindCurrentTask();
+        TrainStep step = WorkerCache.borrow(spec, device);
         try {
             long t0 = System.nanoTime();
             step.importParams(Nd4j.createFromArray(input.params()));
             step.importOptimizer(new OptimizerState(input.step(), Nd4j.createFromArray(input.m()),
                     Nd4j.createFromArray(input.v())));
             WorkerResult r = WorkerResult.zero();
+            r.lossNames = step.lossNames();
             for (int i = 0; i < task.batches().size(); i++) {
                 LoadedBatch batch = source.load(task.batches().get(i), task.seeds()[i]);
                 r.skipped.addAll(batch.skipped());
@@ -26,13 +29,12 @@ final class Worker {
                     continue;
                 }
                 try {
-                    StepLosses l = step.step(batch.images(), batch.labels());
-                    accumulate(r, l, batch.size());
+                    accumulate(r, step.step(batch.batch()), batch.size());
                 } catch (NonFiniteLossException e) {
                     r.nonFinite = e.component();
                     return r;
                 } finally {
-                    batch.images().close();
+                    batch.batch().close();
                 }
             }
             OptimizerState st = step.exportOptimizer();
@@ -44,15 +46,17 @@ final class Worker {
             r.maxBroadcastFetchNanos = fetchNanos;
             return r;
         } finally {
-            WorkerCache.giveBack(spec, step);
+            WorkerCache.giveBack(spec, device, step);
         }
     }
 
-    private static void accumulate(WorkerResult r, StepLosses l, int n) {
+    /** Loss sums weighted by batch size; a term the step did not compute (NaN) adds 0. */
+    private static void accumulate(WorkerResult r, StepReport l, int n) {
         r.examples += n;
-        r.lossSums[0] += l.total() * n;
-        r.lossSums[1] += l.base() * n;
-        r.lossSums[2] += (Double.isNaN(l.fd()) ? 0 : l.fd()) * n;
-        r.lossSums[3] += (Double.isNaN(l.rwp()) ? 0 : l.rwp()) * n;
+        r.ensureLosses(l.losses().length);
+        for (int i = 0; i < l.losses().length; i++) {
+            double v = l.losses()[i];
+            r.lossSums[i] += (Double.isNaN(v) ? 0 : v) * n;
+        }
     }
 }

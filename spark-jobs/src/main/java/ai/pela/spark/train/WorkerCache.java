@@ -2,6 +2,7 @@ package ai.pela.spark.train;
 
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.TrainStep;
 import ai.pela.zoo.vit.VitModel;
 import java.util.Map;
 import java.util.Queue;
@@ -18,30 +19,41 @@ import org.slf4j.LoggerFactory;
 final class WorkerCache {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerCache.class);
     private static final Map<String, StateDict> TEACHERS = new ConcurrentHashMap<>();
-    private static final Map<String, Queue<PelaStep>> POOL = new ConcurrentHashMap<>();
+    private static final Map<String, Queue<TrainStep>> POOL = new ConcurrentHashMap<>();
 
     private WorkerCache() {
     }
 
-    static PelaStep borrow(ModelSpec spec) {
-        PelaStep step = POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).poll();
-        return step != null ? step : build(spec);
+    /** A trainer for {@code spec} whose arrays live on {@code device} (the task's GPU; -1 on CPU). */
+    static TrainStep borrow(ModelSpec spec, int device) {
+        TrainStep step = POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>()).poll();
+        return step != null ? step : build(spec, device);
     }
 
-    static void giveBack(ModelSpec spec, PelaStep step) {
-        POOL.computeIfAbsent(spec.cacheKey(), k -> new ConcurrentLinkedQueue<>()).add(step);
+    static void giveBack(ModelSpec spec, int device, TrainStep step) {
+        POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>()).add(step);
     }
 
-    private static PelaStep build(ModelSpec spec) {
+    // A trainer built on one GPU must not be handed to a task bound to another.
+    private static String key(ModelSpec spec, int device) {
+        return spec.cacheKey() + "@" + device;
+    }
+
+    private static TrainStep build(ModelSpec spec, int device) {
         long t0 = System.nanoTime();
+        if (spec.factory() != null) {
+            TrainStep step = spec.factory().create(spec);
+            LOG.info("built a {} trainer in {} s", spec.factory().key(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+            return step;
+        }
         VitModel teacher = null;
         StateDict teacherWeights = null;
         if (spec.hasTeacher()) {
-            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights(), k -> {
+            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights() + "@" + device, k -> {
                 LOG.info("loading teacher {} (once per executor)", k);
                 return spec.loadTeacherWeights();
             });
-            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights());
+            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights(), spec.teacherDataType());
         }
         PelaStep step = new PelaStep(spec.student(), spec.placeholderStudentWeights(), teacher, teacherWeights, spec.hyper());
         LOG.info("built a trainer in {} s", String.format("%.1f", (System.nanoTime() - t0) / 1e9));

@@ -12,13 +12,15 @@ import java.util.List;
  */
 public final class WorkerResult implements Serializable {
     private static final long serialVersionUID = 1L;
-    static final int LOSSES = 4; // total, base, fd, rwp
+    static final int LOSSES = 4; // total, base, fd, rwp: the PELA step's; other steps grow the array
 
     double[] params;
     double[] m;
     double[] v;
     long examples;
-    final double[] lossSums = new double[LOSSES];
+    double[] lossSums = new double[LOSSES];
+    /** The step's loss component names (null until a worker reports; PELA's when none did). */
+    java.util.List<String> lossNames;
     long maxComputeNanos;
     long maxBroadcastFetchNanos;
     final List<String> skipped = new ArrayList<>();
@@ -41,8 +43,12 @@ public final class WorkerResult implements Serializable {
             addInto(v, o.v);
         }
         examples += o.examples;
-        for (int i = 0; i < LOSSES; i++) {
+        ensureLosses(o.lossSums.length);
+        for (int i = 0; i < o.lossSums.length; i++) {
             lossSums[i] += o.lossSums[i];
+        }
+        if (lossNames == null) {
+            lossNames = o.lossNames;
         }
         maxComputeNanos = Math.max(maxComputeNanos, o.maxComputeNanos);
         maxBroadcastFetchNanos = Math.max(maxBroadcastFetchNanos, o.maxBroadcastFetchNanos);
@@ -51,6 +57,17 @@ public final class WorkerResult implements Serializable {
             nonFinite = o.nonFinite;
         }
         return this;
+    }
+
+    void ensureLosses(int n) {
+        if (lossSums.length < n) {
+            lossSums = java.util.Arrays.copyOf(lossSums, n);
+        }
+    }
+
+    /** The component names, PELA's four when no worker named them. */
+    java.util.List<String> names() {
+        return lossNames != null ? lossNames : ai.pela.zoo.train.PelaStep.LOSS_NAMES;
     }
 
     private static void addInto(double[] acc, double[] x) {

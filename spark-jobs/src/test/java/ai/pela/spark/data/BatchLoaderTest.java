@@ -104,6 +104,7 @@ class BatchLoaderTest {
         assertThat(batch.images().shape()).containsExactly(3, 3, SIZE, SIZE);
         assertThat(batch.labels()).containsExactly(samples.get(0).label(), samples.get(1).label(), samples.get(2).label());
         assertThat(batch.skipped()).hasSize(3);
+        assertThat(batch.kept()).as("positions of the kept images in the request").containsExactly(0, 2, 4);
         assertThat(batch.skipped().get(0)).endsWith("corrupt.png");
         assertThat(batch.skipped().get(1)).endsWith("truncated.jpg");
         assertThat(batch.skipped().get(2)).endsWith("gone.jpg");

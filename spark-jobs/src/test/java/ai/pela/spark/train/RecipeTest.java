@@ -50,6 +50,23 @@ class RecipeTest {
     }
 
     @Test
+    void aRecipeIsReadFromAHadoopLocationOrALocalPath(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("r.conf");
+        Files.writeString(f, "pela { train { epochs = 5, batch-size = 32 } }");
+        org.apache.hadoop.conf.Configuration storage = new org.apache.hadoop.conf.Configuration();
+        Path odd = dir.resolve("my recipe [1] 100%.conf");
+        Files.copy(f, odd);
+        for (String location : List.of(f.toUri().toString(), f.toString(), odd.toString())) {
+            Recipe r = Recipe.load(location, List.of("train.epochs=7"), storage);
+            assertThat(r.integer("train.epochs")).as(location).isEqualTo(7);
+            assertThat(r.integer("train.batch-size")).as(location).isEqualTo(32);
+        }
+        assertThat(Recipe.load((String) null, List.of("train.epochs=3"), storage).integer("train.epochs")).isEqualTo(3);
+        assertThatThrownBy(() -> Recipe.load(dir.resolve("missing.conf").toUri().toString(), List.of(), storage))
+                .isInstanceOf(PelaException.class).hasMessageContaining("missing.conf").hasMessageContaining("does not exist");
+    }
+
+    @Test
     void everyShippedRecipeLoads() {
         for (String name : List.of("deit-base-imagenet.conf", "deit3-large-imagenet.conf")) {
             File f = new File("../conf/" + name);

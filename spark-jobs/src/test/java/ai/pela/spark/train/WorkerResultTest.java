@@ -42,4 +42,32 @@ class WorkerResultTest {
         assertThat(a.skipped).containsExactly("bad.jpg");
         assertThat(a.params).isNull();
     }
+
+    @Test
+    void anotherStepsComponentsAreSummedByNameAndRoundTripThroughMetricsJson() {
+        WorkerResult a = WorkerResult.zero();
+        a.lossNames = java.util.List.of("loss", "loss.cls", "loss.bbox", "loss.centerness", "loss.extra");
+        a.ensureLosses(5);
+        a.examples = 2;
+        a.lossSums = new double[] {2, 1, 0.5, 0.5, 0};
+        WorkerResult sum = WorkerResult.zero().add(a).add(WorkerResult.zero());
+        assertThat(sum.names()).hasSize(5).first().isEqualTo("loss");
+        assertThat(sum.lossSums).hasSize(5);
+        RoundMetrics m = new RoundMetrics(0, 0, 0, 2, 1.0, Double.NaN, Double.NaN, Double.NaN, 1e-3, 10, 0, 1, 0, 1, 0,
+                java.util.Map.of("cls", 0.5));
+        RoundMetrics back = parse(MetricsLog.toJson(m));
+        assertThat(back.components()).containsEntry("cls", 0.5);
+        assertThat(back.lossBase()).isNaN();
+        RoundMetrics pela = new RoundMetrics(3, 0, 3, 8, 2.0, 1.5, 0.4, 0.1, 1e-3, 10, 0, 1, 0, 1, 0);
+        assertThat(MetricsLog.toJson(pela)).contains("\"loss\":{\"total\":2.0,\"base\":1.5,\"fd\":0.4,\"rwp\":0.1}");
+        assertThat(parse(MetricsLog.toJson(pela))).isEqualTo(pela);
+    }
+
+    private static RoundMetrics parse(String json) {
+        try {
+            return MetricsLog.parse(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

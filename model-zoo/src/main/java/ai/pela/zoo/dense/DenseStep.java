@@ -1,0 +1,228 @@
+package ai.pela.zoo.dense;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.train.AdamW;
+import ai.pela.zoo.train.Flat;
+import ai.pela.zoo.train.NativeMemory;
+import ai.pela.zoo.train.NonFiniteLossException;
+import ai.pela.zoo.train.OptimizerState;
+import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.train.StepReport;
+import ai.pela.zoo.train.TrainBatch;
+import ai.pela.zoo.train.TrainStep;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Fine-tuning a backbone and a dense head together: forward, the head's loss (pixel cross-entropy for UperNet;
+ * focal + GIoU + centerness for FCOS, with targets assigned on this device), backward through head and backbone,
+ * gradient clipping, and the same AdamW and schedule as {@link ai.pela.zoo.train.PelaStep}.
+ */
+public final class DenseStep implements TrainStep {
+    static final List<String> SEG_LOSSES = List.of("loss", "loss.ce");
+    static final List<String> DET_LOSSES = List.of("loss", "loss.cls", "loss.bbox", "loss.centerness");
+
+    private final ModelConfig backbone;
+    private final HeadConfig head;
+    private final StepHyper hyper;
+    private final SameDiff sd;
+    private final List<String> paramOrder;
+    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final List<String> lossNames;
+    private final FcosTargets.Points points;
+    private final AdamW optimizer;
+    private final double backboneLrScale;
+
+    /** A step that trains backbone and head at the same learning rate. */
+    public DenseStep(ModelConfig backbone, HeadConfig head, StateDict initial, StepHyper hyper) {
+        this(backbone, head, initial, hyper, 1.0);
+    }
+
+    /**
+     * @param initial         the dense model's checkpoint (copied; matches {@link DenseModel#parameterShapes})
+     * @param backboneLrScale the backbone's learning rate as a fraction of the head's: a pretrained backbone
+     *                        under a randomly initialised head loses its features at the head's rate
+     */
+    public DenseStep(ModelConfig backbone, HeadConfig head, StateDict initial, StepHyper hyper, double backboneLrScale) {
+        this.backboneLrScale = backboneLrScale;
+        this.backbone = backbone;
+        this.head = head;
+        this.hyper = hyper;
+        Map<String, long[]> shapes = DenseModel.parameterShapes(backbone, head);
+        initial.checkMatches("dense model checkpoint", shapes);
+        this.sd = SameDiff.create();
+        DenseModel.Built built = DenseModel.build(sd, backbone, head, initial, true);
+        this.paramOrder = List.copyOf(shapes.keySet());
+        for (String k : paramOrder) {
+            params.put(k, sd.getVariable(k).getArr());
+        }
+        SDVariable total;
+        if (built.segLogits() != null) {
+            total = DenseLosses.segmentation(sd, "loss.ce", built.segLogits());
+            total = sd.identity("loss", total);
+            this.lossNames = SEG_LOSSES;
+            this.points = null;
+        } else {
+            FcosConfig f = (FcosConfig) head;
+            total = DenseLosses.fcos(sd, "loss", built.detection(), f.numClasses(), f.focalAlpha(), f.focalGamma());
+            this.lossNames = DET_LOSSES;
+            this.points = FcosTargets.points(f, backbone);
+        }
+        sd.setLossVariables(total);
+        createGradFunctionQuietly(sd);
+        this.optimizer = new AdamW(hyper.adamw(), params);
+    }
+
+    /** As in PelaStep: SameDiff prints a line per differentiated op while building the backward graph. */
+    private static void createGradFunctionQuietly(SameDiff sd) {
+        synchronized (System.class) {
+            java.io.PrintStream stdout = System.out;
+            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            try {
+                sd.createGradFunction();
+            } finally {
+                System.setOut(stdout);
+            }
+        }
+    }
+
+    @Override
+    public List<String> lossNames() {
+        return lossNames;
+    }
+
+    @Override
+    public StepReport step(TrainBatch batch) {
+        Map<String, INDArray> ph = placeholders(batch);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, lossNames, paramOrder);
+        Map<String, INDArray> out = r.getOutputs();
+        Map<String, INDArray> grads = r.getGradients();
+        try {
+            double[] losses = new double[lossNames.size()];
+            for (int i = 0; i < losses.length; i++) {
+                losses[i] = out.get(lossNames.get(i)).getDouble(0);
+                if (!Double.isFinite(losses[i])) {
+                    throw new NonFiniteLossException(lossNames.get(i), losses[i]);
+                }
+            }
+            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
+            double lr = hyper.schedule().lr(optimizer.step());
+            optimizer.update(params, grads, lr, n -> n.startsWith(Backbone.PREFIX) ? backboneLrScale : 1.0);
+            return new StepReport(losses, gradNorm, lr);
+        } finally {
+            close(grads.values());
+            close(out.values());
+            ph.values().stream().filter(a -> a != batch.images()).forEach(INDArray::close);
+            NativeMemory.release();
+        }
+    }
+
+    /** Loss components and the gradients of {@code names}, without updating anything (for tests). */
+    Map<String, INDArray> lossAndGradients(TrainBatch batch, List<String> names) {
+        // All gradients are computed, as a step does: asking SameDiff M2.1 for a subset fails in strided_slice_bp.
+        OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders(batch), lossNames, paramOrder);
+        Map<String, INDArray> all = new HashMap<>(r.getOutputs());
+        for (String n : names) {
+            all.put("grad." + n, r.getGradients().get(n));
+        }
+        return all;
+    }
+
+    private Map<String, INDArray> placeholders(TrainBatch batch) {
+        Map<String, INDArray> ph = new HashMap<>();
+        ph.put(DenseModel.INPUT, batch.images());
+        if (points == null) {
+            if (!(batch instanceof SegBatch s)) {
+                throw new PelaException("the segmentation step trains on label maps, got a " + batch.getClass().getSimpleName());
+            }
+            ph.put(DenseLosses.SEG_TARGETS, oneHot(s.labels(), head.numClasses()));
+        } else {
+            if (!(batch instanceof DetBatch d)) {
+                throw new PelaException("the detection step trains on boxes, got a " + batch.getClass().getSimpleName());
+            }
+            ph.putAll(FcosTargets.placeholders(d.boxes(), points, (FcosConfig) head));
+        }
+        return ph;
+    }
+
+    /** One-hot rows per pixel; ignored pixels get a zero row, so they add nothing to loss or count. */
+    static INDArray oneHot(int[] labels, int classes) {
+        float[] t = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            int l = labels[i];
+            if (l == SegBatch.IGNORE) {
+                continue;
+            }
+            if (l < 0 || l >= classes) {
+                throw new PelaException("label " + l + " is not a class of the head (0.." + (classes - 1) + ") nor "
+                        + SegBatch.IGNORE);
+            }
+            t[i * classes + l] = 1f;
+        }
+        return Nd4j.create(t, new long[] {labels.length, classes}, 'c');
+    }
+
+    private static void close(Iterable<INDArray> arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
+    }
+
+    /** Attaches SameDiff listeners to the graph (e.g. its ProfilingListener). */
+    public void addListeners(org.nd4j.autodiff.listeners.Listener... listeners) {
+        sd.addListeners(listeners);
+    }
+
+    public ModelConfig backbone() {
+        return backbone;
+    }
+
+    public HeadConfig head() {
+        return head;
+    }
+
+    @Override
+    public List<String> parameterOrder() {
+        return paramOrder;
+    }
+
+    @Override
+    public INDArray exportParams() {
+        return Flat.flatten(params, paramOrder);
+    }
+
+    @Override
+    public void importParams(INDArray flat) {
+        Flat.unflattenInto(flat, params, paramOrder);
+    }
+
+    @Override
+    public OptimizerState exportOptimizer() {
+        return optimizer.exportState(paramOrder);
+    }
+
+    @Override
+    public void importOptimizer(OptimizerState state) {
+        optimizer.importState(state, paramOrder);
+    }
+
+    @Override
+    public StateDict stateDict() {
+        StateDict s = new StateDict();
+        params.forEach((k, v) -> s.put(k, v.dup()));
+        return s;
+    }
+}

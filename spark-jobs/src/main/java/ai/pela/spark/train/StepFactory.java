@@ -1,0 +1,16 @@
+package ai.pela.spark.train;
+
+import ai.pela.zoo.train.TrainStep;
+import java.io.Serializable;
+
+/**
+ * Builds a task's {@link TrainStep} on an executor, for steps other than the classification / PELA one that
+ * {@link ModelSpec} builds itself (a dense head's, later ALBEF's). Its parameters are placeholders: each round's
+ * broadcast overwrites them, so a factory carries architectures, never weights.
+ */
+public interface StepFactory extends Serializable {
+    TrainStep create(ModelSpec spec);
+
+    /** Identifies the steps this factory builds, for the executors' cache of built steps. */
+    String key();
+}
