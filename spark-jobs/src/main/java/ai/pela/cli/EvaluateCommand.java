@@ -30,13 +30,15 @@ import picocli.CommandLine.Option;
         description = "Evaluates on the executors: --task imagenet (default): top-1 / top-5 accuracy of a model "
                 + "(teacher or PELA student) over a data split; --task ade20k: mIoU / mAcc / aAcc of a dense model "
                 + "(train-head) over ADE20K; --task coco-detection: COCO's 12 box AP/AR numbers, and the results file. "
-                + "--compare evaluates several dense models and prints them side by side.")
+                + "--task coco-retrieval: ALBEF's image-text retrieval recall (txt_r1/5/10, img_r1/5/10, r_mean) of an "
+                + "ALBEF model, ITC ranking with ITM re-ranking of the top pela.retrieval.k-test. "
+                + "--compare evaluates several models and prints them side by side.")
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     JobOptions job;
 
-    @Option(names = "--task", defaultValue = "imagenet", description = "imagenet, ade20k or coco-detection "
-            + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "imagenet", description = "imagenet, ade20k, coco-detection or "
+            + "coco-retrieval (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Option(names = "--model", description = "A model directory with config.json and model.safetensors (and "
@@ -60,6 +62,9 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (task.equals(RetrievalEvaluation.TASK)) {
+            return retrieval();
+        }
         if (!task.equals("imagenet")) {
             return dense(DenseTask.parse(task));
         }
@@ -94,6 +99,30 @@ final class EvaluateCommand implements Callable<Integer> {
                 JobFiles.writeText(storage, Storage.path(out), n.toPrettyString() + "\n");
             }
         }
+        return 0;
+    }
+
+    private int retrieval() {
+        Recipe recipe = job.load();
+        int workers = recipe.positive("train.workers");
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, workers);
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        RetrievalEvaluation eval = new RetrievalEvaluation(recipe, storage);
+        Map<String, String> models = RetrievalEvaluation.models(model, compare);
+        // The models and the test set are read and checked before the cluster is asked for executors.
+        Map<String, ai.pela.spark.jobs.RetrievalEvaluateJob.ModelRef> refs =
+                eval.check(models, SparkContexts.hadoopConf(conf));
+        ai.pela.spark.data.RetrievalEvalSet set = eval.evalSet(split);
+        ai.pela.spark.jobs.RetrievalEvaluateJob.Settings settings = eval.settings(workers);
+        Path metrics = Storage.path(out != null ? out : "metrics.json");
+        List<RetrievalEvaluation.Row> rows = new ArrayList<>();
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
+            refs.forEach((name, ref) -> rows.add(eval.evaluate(sc, name, models.get(name), ref, set, settings)));
+        }
+        eval.printTable(rows, System.out);
+        JobFiles.writeText(storage, metrics, RetrievalEvaluation.metricsJson(rows));
+        eval.writeReport(metrics, rows, set, settings);
+        System.out.println("metrics written to " + metrics);
         return 0;
     }
 

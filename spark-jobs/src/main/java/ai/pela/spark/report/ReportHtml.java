@@ -85,6 +85,11 @@ public final class ReportHtml {
         return base.relativize(resolved).toString().replace('\\', '/');
     }
 
+    /** A page of sections only (an evaluation's report): no results table, no figures. */
+    public static String page(String title, Map<String, String> sections) {
+        return page(title, List.of(), sections, List.of());
+    }
+
     static String page(String title, List<ModelRow> rows, Map<String, String> sections, List<String> images) {
         StringBuilder h = new StringBuilder(8192);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -94,7 +99,9 @@ public final class ReportHtml {
                 .append("<h1>").append(escape(title)).append("</h1>\n")
                 .append("<p class=\"meta\">Generated ")
                 .append(escape(ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME))).append("</p>\n");
-        appendResults(h, rows);
+        if (!rows.isEmpty()) {
+            appendResults(h, rows);
+        }
         appendFigures(h, images);
         sections.forEach((heading, fragment) -> h.append("<h2>").append(escape(heading)).append("</h2>\n")
                 .append(fragment).append('\n'));
