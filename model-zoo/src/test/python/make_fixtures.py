@@ -732,10 +732,15 @@ every step (torch's clip coefficient is max_norm / (total_norm + 1e-6), applied 
 """
 
 
+# The sets this script writes; other scripts own the other folders under fixtures/ (albef/: make_albef_fixtures.py).
+OWN_SETS = ("vit_token", "vit_avg", "vit_token_lowrank_k2", "losses", "adamw")
+
+
 def main():
-    if os.path.isdir(OUT_DIR):
-        shutil.rmtree(OUT_DIR)
-    os.makedirs(OUT_DIR)
+    for name in OWN_SETS:
+        if os.path.isdir(os.path.join(OUT_DIR, name)):
+            shutil.rmtree(os.path.join(OUT_DIR, name))
+    os.makedirs(OUT_DIR, exist_ok=True)
     print(f"torch {torch.__version__}, writing to {OUT_DIR}")
     teacher, x, logits, tv_diff = gen_vit_token()
     gen_vit_avg()

@@ -1,5 +1,6 @@
 package ai.pela.cli;
 
+import ai.pela.spark.data.RetrievalEvalSet;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.DataSetup;
@@ -7,6 +8,7 @@ import ai.pela.spark.jobs.DenseFiles;
 import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.EvaluateJob;
 import ai.pela.spark.jobs.JobFiles;
+import ai.pela.spark.jobs.RetrievalEvaluateJob;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.report.ReportHtml;
 import ai.pela.spark.report.RunReport;
@@ -33,13 +35,15 @@ import picocli.CommandLine.Option;
         description = "Evaluates on the executors: --task imagenet (default): top-1 / top-5 accuracy of a model "
                 + "(teacher or PELA student) over a data split; --task ade20k: mIoU / mAcc / aAcc of a dense model "
                 + "(train-head) over ADE20K; --task coco-detection: COCO's 12 box AP/AR numbers, and the results file. "
-                + "--compare evaluates several dense models and prints them side by side.")
+                + "--task coco-retrieval: ALBEF's image-text retrieval recall (txt_r1/5/10, img_r1/5/10, r_mean) of an "
+                + "ALBEF model, ITC ranking with ITM re-ranking of the top pela.retrieval.k-test. "
+                + "--compare evaluates several models and prints them side by side.")
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     JobOptions job;
 
-    @Option(names = "--task", defaultValue = "imagenet", description = "imagenet, ade20k or coco-detection "
-            + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "imagenet", description = "imagenet, ade20k, coco-detection or "
+            + "coco-retrieval (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Option(names = "--model", description = "A model directory with config.json and model.safetensors (and "
@@ -63,6 +67,9 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (task.equals(RetrievalEvaluation.TASK)) {
+            return retrieval();
+        }
         if (!task.equals("imagenet")) {
             return dense(DenseTask.parse(task));
         }
@@ -104,6 +111,29 @@ final class EvaluateCommand implements Callable<Integer> {
                                         String.format(Locale.ROOT, "%.1f", m.imagesPerSecond())))));
             }
         }
+        return 0;
+    }
+
+    private int retrieval() {
+        Recipe recipe = job.load();
+        int workers = recipe.positive("train.workers");
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, workers);
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        RetrievalEvaluation eval = new RetrievalEvaluation(recipe, storage);
+        Map<String, String> models = RetrievalEvaluation.models(model, compare);
+        // The models and the test set are read and checked before the cluster is asked for executors.
+        Map<String, RetrievalEvaluateJob.ModelRef> refs = eval.check(models, SparkContexts.hadoopConf(conf));
+        RetrievalEvalSet set = eval.evalSet(split);
+        RetrievalEvaluateJob.Settings settings = eval.settings(workers);
+        Path metrics = Storage.path(out != null ? out : "metrics.json");
+        List<RetrievalEvaluation.Row> rows = new ArrayList<>();
+        try (JavaSparkContext sc = SparkContexts.create(conf)) {
+            refs.forEach((name, ref) -> rows.add(eval.evaluate(sc, name, models.get(name), ref, set, settings)));
+        }
+        eval.printTable(rows, System.out);
+        JobFiles.writeText(storage, metrics, RetrievalEvaluation.metricsJson(rows));
+        System.out.println("metrics written to " + metrics);
+        System.out.println("report section added to " + eval.writeReport(metrics, rows, set, settings, split));
         return 0;
     }
 

@@ -1,5 +1,13 @@
 package ai.pela.cli;
 
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.albef.AlbefConfig;
+import ai.pela.zoo.albef.AlbefConfigJson;
+import ai.pela.zoo.albef.AlbefInfo;
+import ai.pela.zoo.albef.AlbefLowRank;
+import ai.pela.zoo.albef.AlbefPresets;
+import ai.pela.zoo.albef.BertConfig;
+import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.lowrank.LowRank;
@@ -23,7 +31,7 @@ import picocli.CommandLine.Spec;
         description = "Parameters and GFLOPs (2 x multiply-adds at batch 1) per layer and in total; "
                 + "with --kappa also the PELA student's.")
 final class ModelInfoCommand implements Callable<Integer> {
-    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224.")
+    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224 or albef_base.")
     String preset;
 
     @Option(names = "--config", description = "A config.json (timm hub form or explicit fields).")
@@ -31,6 +39,10 @@ final class ModelInfoCommand implements Callable<Integer> {
 
     @Option(names = "--kappa", description = "Compression ratio of the student to compare with.")
     Double kappa;
+
+    @Option(names = "--text-tokens", description = "ALBEF only: caption length the FLOPs are counted for "
+            + "(default: ${DEFAULT-VALUE}).", defaultValue = "" + AlbefInfo.DEFAULT_TEXT_TOKENS)
+    int textTokens;
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
@@ -43,6 +55,9 @@ final class ModelInfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (isAlbef()) {
+            return albef();
+        }
         ModelConfig teacherConfig = ModelLoading.config(preset, config);
         ModelInfo.Summary teacher = ModelInfo.of(teacherConfig);
         ModelInfo.Summary student = null;
@@ -51,14 +66,52 @@ final class ModelInfoCommand implements Callable<Integer> {
                     : teacherConfig.withLowRank(LowRank.plan(teacherConfig, kappa, LowRank.VIT_OMIT));
             student = ModelInfo.of(sc);
         }
+        ModelConfig c = teacherConfig;
+        print(String.format("%s: img %d, patch %d, dim %d, depth %d, heads %d, mlp %d, %d classes", c.architecture(),
+                c.imgSize(), c.patchSize(), c.embedDim(), c.depth(), c.numHeads(), c.mlpHiddenDim(), c.numClasses()),
+                teacher, student);
+        return 0;
+    }
+
+    private boolean isAlbef() {
+        if (preset != null) {
+            return AlbefPresets.exists(preset);
+        }
+        return config != null && java.nio.file.Files.isRegularFile(config)
+                && AlbefConfigJson.isAlbef(ConfigJson.readObject(config));
+    }
+
+    /** ALBEF: the same table and JSON, PELA's ALBEF omit rules (cls, _proj) for the student. */
+    private int albef() throws Exception {
+        if ((preset == null) == (config == null)) {
+            throw new PelaException("give exactly one of --preset and --config");
+        }
+        if (textTokens < 1) {
+            throw new PelaException("--text-tokens must be a positive integer, got " + textTokens);
+        }
+        AlbefConfig c = preset != null ? AlbefPresets.get(preset) : AlbefConfigJson.read(config);
+        ModelInfo.Summary teacher = AlbefInfo.of(c, textTokens);
+        ModelInfo.Summary student = null;
+        if (kappa != null) {
+            AlbefConfig sc = c.lowrank() != null ? c : c.withLowRank(AlbefLowRank.plan(c, kappa, LowRank.ALBEF_OMIT));
+            student = AlbefInfo.of(sc, textTokens);
+        }
+        BertConfig b = c.text();
+        print(String.format("%s: image %d, patch %d, vision dim %d x %d blocks; BERT hidden %d, %d text + %d fusion "
+                        + "layers, vocab %d; embed %d; FLOPs for %d caption tokens", c.architecture(), c.vision().imgSize(),
+                c.vision().patchSize(), c.vision().embedDim(), c.vision().depth(), b.hiddenSize(), b.textLayers(),
+                b.fusionLayers(), b.vocabSize(), c.embedDim(), textTokens), teacher, student);
+        return 0;
+    }
+
+    private void print(String header, ModelInfo.Summary teacher, ModelInfo.Summary student) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(toJson(teacher, student));
         } else {
-            printTable(out, teacherConfig, teacher, student);
+            printTable(out, header, teacher, student);
         }
         out.flush();
-        return 0;
     }
 
     static String toJson(ModelInfo.Summary teacher, ModelInfo.Summary student) throws Exception {
@@ -96,10 +149,10 @@ final class ModelInfoCommand implements Callable<Integer> {
         n.put("gflops_linear", s.gflopsLinear());
     }
 
-    private static void printTable(PrintWriter out, ModelConfig c, ModelInfo.Summary t, ModelInfo.Summary s) {
-        out.printf("%s: img %d, patch %d, dim %d, depth %d, heads %d, mlp %d, %d classes%n", c.architecture(),
-                c.imgSize(), c.patchSize(), c.embedDim(), c.depth(), c.numHeads(), c.mlpHiddenDim(), c.numClasses());
-        String fmt = "%-24s %-9s %14s %9s";
+    private static void printTable(PrintWriter out, String header, ModelInfo.Summary t, ModelInfo.Summary s) {
+        out.println(header);
+        int width = Math.max(24, t.layers().stream().mapToInt(l -> l.name().length()).max().orElse(0));
+        String fmt = "%-" + width + "s %-9s %14s %9s";
         out.printf(fmt, "layer", "kind", "params", "GFLOPs");
         out.println(s == null ? "" : String.format(" %6s %14s %9s", "rank", "student params", "GFLOPs"));
         Map<String, ModelInfo.Layer> byName = new HashMap<>();

@@ -37,6 +37,20 @@ class PelaCliTest {
     }
 
     @Test
+    void modelInfoForAlbefCountsTheReleasedModelAndItsKappa3Student() throws Exception {
+        Run r = run("model-info", "--preset", "albef_base", "--kappa", "3", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.at("/teacher/params").asLong()).isEqualTo(209_891_645L);
+        assertThat(j.at("/student/params").asLong()).isEqualTo(87_060_797L);
+        assertThat(j.at("/student/gflops").asDouble()).isLessThan(j.at("/teacher/gflops").asDouble() / 2);
+
+        Run t = run("model-info", "--config", Fixtures.path("albef/student_config.json").toString());
+        assertThat(t.exit()).as(t.err()).isZero();
+        assertThat(t.out()).contains("text_encoder.bert.encoder.layer.3.crossattention.self.key").contains("lowrank");
+    }
+
+    @Test
     void modelInfoTableWithoutKappaHasNoStudent() {
         Run r = run("model-info", "--preset", "deit_tiny_patch16_224");
         assertThat(r.exit()).isZero();

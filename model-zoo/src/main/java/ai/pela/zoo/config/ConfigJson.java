@@ -51,12 +51,17 @@ public final class ConfigJson {
     }
 
     public static ModelConfig read(Path file) {
+        return fromJson(readObject(file), file.toString());
+    }
+
+    /** A config file's JSON object, size-checked; failures name the file (shared by the model families' readers). */
+    public static ObjectNode readObject(Path file) {
         try {
             if (Files.size(file) > MAX_CONFIG_BYTES) {
                 throw new PelaException(file + ": config is larger than " + MAX_CONFIG_BYTES + " bytes");
             }
             try (InputStream in = Files.newInputStream(file)) {
-                return read(in, file.toString());
+                return readObject(in, file.toString());
             }
         } catch (java.nio.file.NoSuchFileException e) {
             throw new PelaException(file + ": config file does not exist");
@@ -66,6 +71,10 @@ public final class ConfigJson {
     }
 
     public static ModelConfig read(InputStream in, String source) {
+        return fromJson(readObject(in, source), source);
+    }
+
+    public static ObjectNode readObject(InputStream in, String source) {
         JsonNode root;
         try {
             root = MAPPER.readTree(in.readNBytes((int) MAX_CONFIG_BYTES + 1));
@@ -77,14 +86,15 @@ public final class ConfigJson {
         if (root == null || !root.isObject()) {
             throw new PelaException(source + ": config must be a JSON object");
         }
-        return fromJson((ObjectNode) root, source);
+        return (ObjectNode) root;
     }
 
     public static ModelConfig parse(String json, String source) {
         return read(new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), source);
     }
 
-    static ModelConfig fromJson(ObjectNode root, String source) {
+    /** A ViT config from its JSON object (the hub or the explicit form); errors name {@code source} and the field. */
+    public static ModelConfig fromJson(ObjectNode root, String source) {
         Map<String, JsonNode> fields = new LinkedHashMap<>();
         String architecture = root.has("architecture") ? text(root, "architecture", source) : null;
         ModelConfig base = architecture != null ? presetFor(architecture, source) : timmDefaults();
@@ -172,7 +182,8 @@ public final class ConfigJson {
                 lowrank);
     }
 
-    private static LowRankSpec lowRank(JsonNode node, String source) {
+    /** The {@code "lowrank"} block of a student's config. */
+    public static LowRankSpec lowRank(JsonNode node, String source) {
         if (!node.isObject()) {
             throw ModelConfig.fieldError(source, "lowrank", "must be an object");
         }
@@ -225,22 +236,36 @@ public final class ConfigJson {
         c.mean().forEach(n.putArray("mean")::add);
         c.std().forEach(n.putArray("std")::add);
         if (c.lowrank() != null) {
-            ObjectNode lr = n.putObject("lowrank");
-            lr.put("kappa", c.lowrank().kappa());
-            ArrayNode omit = lr.putArray("omit");
-            c.lowrank().omit().forEach(omit::add);
-            ObjectNode ranks = lr.putObject("ranks");
-            c.lowrank().ranks().forEach(ranks::put);
+            putLowRank(n, c.lowrank());
         }
         return n;
     }
 
+    /** Writes {@code spec} as the {@code "lowrank"} field of {@code n}. */
+    public static void putLowRank(ObjectNode n, LowRankSpec spec) {
+        ObjectNode lr = n.putObject("lowrank");
+        lr.put("kappa", spec.kappa());
+        ArrayNode omit = lr.putArray("omit");
+        spec.omit().forEach(omit::add);
+        ObjectNode ranks = lr.putObject("ranks");
+        spec.ranks().forEach(ranks::put);
+    }
+
     public static String toJsonString(ModelConfig c) {
+        return toJsonString(toJson(c));
+    }
+
+    /** Indented JSON with a final newline, as every config.json this project writes. */
+    public static String toJsonString(ObjectNode n) {
         try {
-            return MAPPER.writeValueAsString(toJson(c)) + "\n";
+            return MAPPER.writeValueAsString(n) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    public static ObjectNode newObject() {
+        return MAPPER.createObjectNode();
     }
 
     public static void write(ModelConfig c, Path file) {
@@ -274,14 +299,14 @@ public final class ConfigJson {
         return intValue(v, "img_size", source);
     }
 
-    private static int intValue(JsonNode v, String field, String source) {
+    public static int intValue(JsonNode v, String field, String source) {
         if (v == null || !v.canConvertToInt() || !(v.isIntegralNumber() || (v.isNumber() && v.asDouble() == Math.rint(v.asDouble())))) {
             throw ModelConfig.fieldError(source, field, "must be an integer, got " + v);
         }
         return v.asInt();
     }
 
-    private static double number(JsonNode v, String field, String source) {
+    public static double number(JsonNode v, String field, String source) {
         if (v == null || !v.isNumber()) {
             throw ModelConfig.fieldError(source, field, "must be a number, got " + (v == null ? "nothing" : v));
         }
@@ -305,7 +330,7 @@ public final class ConfigJson {
         return textValue(root.get(field), field, source);
     }
 
-    private static String textValue(JsonNode v, String field, String source) {
+    public static String textValue(JsonNode v, String field, String source) {
         if (v == null || !v.isTextual()) {
             throw ModelConfig.fieldError(source, field, "must be a string, got " + v);
         }

@@ -12,6 +12,7 @@ import java.util.List;
  * @param noEmbedClass  true when pos_embed covers only the patch tokens and the class token is added after (DeiT-III)
  * @param mean          per-channel normalisation mean of the model's input
  * @param std           per-channel normalisation std of the model's input
+ * @param numClasses    classes of the head; 0 for no head (timm's convention; ALBEF's image encoder)
  * @param lowrank       null for a dense model; the decomposition of a PELA student otherwise
  */
 public record ModelConfig(
@@ -49,7 +50,9 @@ public record ModelConfig(
         positive(source, "embed_dim", embedDim);
         positive(source, "depth", depth);
         positive(source, "num_heads", numHeads);
-        positive(source, "num_classes", numClasses);
+        if (numClasses < 0) {
+            throw fieldError(source, "num_classes", "must be 0 (no head) or a positive integer, got " + numClasses);
+        }
         if (!(mlpRatio > 0) || Double.isInfinite(mlpRatio)) {
             throw fieldError(source, "mlp_ratio", "must be a positive number, got " + mlpRatio);
         }
@@ -80,7 +83,7 @@ public record ModelConfig(
         }
     }
 
-    static PelaException fieldError(String source, String field, String problem) {
+    public static PelaException fieldError(String source, String field, String problem) {
         return new PelaException(source + ": field '" + field + "' " + problem);
     }
 
@@ -113,6 +116,11 @@ public record ModelConfig(
 
     public int mlpHiddenDim() {
         return (int) (embedDim * mlpRatio);
+    }
+
+    /** timm's {@code num_classes=0}: no classifier head, the model ends with the final norm (ALBEF's image encoder). */
+    public boolean hasHead() {
+        return numClasses > 0;
     }
 
     public boolean hasLayerScale() {

@@ -37,33 +37,44 @@ public final class ModelInfo {
     public static Summary of(ModelConfig c) {
         LowRankSpec lr = c.lowrank();
         List<Layer> layers = new ArrayList<>();
-        long macsLinear = 0;
-        long macsAttention = 0;
         for (LinearSpec l : VitLayout.linears(c)) {
-            long bias = l.hasBias() ? l.dOut() : 0;
-            Layer layer;
-            if (lr != null && lr.isDecomposed(l.name())) {
-                int r = lr.rank(l.name());
-                layer = new Layer(l.name(), "lowrank", (long) r * (l.dIn() + l.dOut()) + bias, l.macsLowRank(r), r);
-            } else {
-                layer = new Layer(l.name(), l.conv() ? "conv" : "linear", (long) l.dIn() * l.dOut() + bias, l.macs(), 0);
-            }
-            layers.add(layer);
-            macsLinear += layer.macs();
+            layers.add(linear(l, lr));
             if (l.name().endsWith("attn.proj")) {
-                // q·kᵀ and attn·v: T×T×D multiply-adds each, split over heads.
-                long t = c.numTokens();
-                long m = 2 * t * t * c.embedDim();
                 String block = l.name().substring(0, l.name().length() - "proj".length());
-                layers.add(new Layer(block + "matmul", "attention", 0, m, 0));
-                macsAttention += m;
+                layers.add(attention(block + "matmul", c.numTokens(), c.numTokens(), c.embedDim()));
             }
         }
         long params = VitLayout.parameterShapes(c).values().stream().mapToLong(ModelInfo::numel).sum();
-        return new Summary(params, macsLinear + macsAttention, macsLinear, layers);
+        return summary(layers, params);
     }
 
-    private static long numel(long[] shape) {
+    /** q·kᵀ and attn·v of one attention: queries × keys × dim multiply-adds each, split over heads. */
+    public static Layer attention(String name, long queries, long keys, long dim) {
+        return new Layer(name, "attention", 0, 2 * queries * keys * dim, 0);
+    }
+
+    /** The row of one Linear: dense, or decomposed at the rank {@code lr} gives it (lr may be null). */
+    public static Layer linear(LinearSpec l, LowRankSpec lr) {
+        long bias = l.hasBias() ? l.dOut() : 0;
+        if (lr != null && lr.isDecomposed(l.name())) {
+            int r = lr.rank(l.name());
+            return new Layer(l.name(), "lowrank", (long) r * (l.dIn() + l.dOut()) + bias, l.macsLowRank(r), r);
+        }
+        return new Layer(l.name(), l.conv() ? "conv" : "linear", (long) l.dIn() * l.dOut() + bias, l.macs(), 0);
+    }
+
+    /** Totals over {@code layers}; {@code params} is the checkpoint's tensor count, given by the caller. */
+    public static Summary summary(List<Layer> layers, long params) {
+        long macs = 0;
+        long macsLinear = 0;
+        for (Layer l : layers) {
+            macs += l.macs();
+            macsLinear += l.kind().equals("attention") ? 0 : l.macs();
+        }
+        return new Summary(params, macs, macsLinear, List.copyOf(layers));
+    }
+
+    public static long numel(long[] shape) {
         long n = 1;
         for (long s : shape) {
             n *= s;

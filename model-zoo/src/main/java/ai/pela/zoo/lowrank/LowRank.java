@@ -27,6 +27,8 @@ public final class LowRank {
 
     /** ViT / DeiT / DeiT-III omit rules of the released code. */
     public static final List<String> VIT_OMIT = List.of("norm", "head", "patch_embed", "downsample");
+    /** ALBEF omit rules of the released code: the MLM head ({@code text_encoder.cls.*}) and the contrastive projections. */
+    public static final List<String> ALBEF_OMIT = List.of("cls", "_proj");
     /** Linears with fewer outputs than this are never decomposed. */
     public static final int MIN_D_OUT = 10;
 
@@ -56,9 +58,14 @@ public final class LowRank {
 
     /** Which Linears of {@code config} to decompose at {@code kappa}, and their ranks. */
     public static LowRankSpec plan(ModelConfig config, double kappa, List<String> omit) {
+        return plan(VitLayout.linears(config), kappa, omit);
+    }
+
+    /** Which of {@code linears} (a model's dense Linears, e.g. from its layout class) to decompose, and their ranks. */
+    public static LowRankSpec plan(List<LinearSpec> linears, double kappa, List<String> omit) {
         checkKappa(kappa);
         Map<String, Integer> ranks = new LinkedHashMap<>();
-        for (LinearSpec l : VitLayout.linears(config)) {
+        for (LinearSpec l : linears) {
             if (isDecomposable(l, omit)) {
                 ranks.put(l.name(), rank(l.dIn(), l.dOut(), kappa));
             }

@@ -54,6 +54,9 @@ public final class PelaStep implements TrainStep {
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;
+        if (!config.hasHead()) {
+            throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
+        }
         studentWeights.checkMatches("student checkpoint", VitLayout.parameterShapes(config));
         if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
             throw new PelaException("alpha and beta must be 0 without a teacher");
@@ -100,13 +103,19 @@ public final class PelaStep implements TrainStep {
      * Builds the backward graph now rather than on the first step. SameDiff 1.0.0-M2.1 prints one line per
      * differentiated op to System.out while doing so (hundreds of lines for a ViT), which would bury the CLI's
      * output and the executors' logs, so stdout is silenced for that call.
+     *
+     * @param placeholdersToDifferentiate placeholders whose gradients are wanted too (variables always get theirs)
      */
-    private static void createGradFunctionQuietly(SameDiff sd) {
+    public static void createGradFunctionQuietly(SameDiff sd, String... placeholdersToDifferentiate) {
         synchronized (System.class) {
             java.io.PrintStream stdout = System.out;
             System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
             try {
-                sd.createGradFunction();
+                if (placeholdersToDifferentiate.length == 0) {
+                    sd.createGradFunction();
+                } else {
+                    sd.createGradFunction(placeholdersToDifferentiate);
+                }
             } finally {
                 System.setOut(stdout);
             }

@@ -25,8 +25,13 @@ public final class VitGraph {
     public static final String LOGITS = "logits";
     public static final double LN_EPS = 1e-6;
 
-    /** The built graph's handles: its input, logits and every block's output tokens [N, T, D]. */
-    public record Handles(SDVariable input, SDVariable logits, List<SDVariable> blockOutputs, List<String> parameterNames) {
+    /**
+     * The built graph's handles: its input; the embedding output (patch tokens + class token + position embedding,
+     * the input of block 0); every block's output tokens; the tokens after the final norm (all [N, T, D]); and the
+     * logits, null for a model without a head ({@code num_classes} 0, ALBEF's image encoder).
+     */
+    public record Handles(SDVariable input, SDVariable logits, SDVariable embedding, List<SDVariable> blockOutputs,
+            SDVariable tokens, List<String> parameterNames) {
         public List<String> blockOutputNames() {
             return blockOutputs.stream().map(SDVariable::name).toList();
         }
@@ -83,8 +88,9 @@ public final class VitGraph {
     public static Handles buildBlocks(SameDiff sd, ModelConfig cfg, StateDict weights, boolean trainable,
             SDVariable input, String prefix, int blocks) {
         VitGraph g = new VitGraph(sd, cfg, weights, trainable, prefix, DataType.FLOAT);
-        List<SDVariable> outputs = g.blocks(g.embed(input), blocks);
-        return new Handles(input, null, outputs, List.copyOf(g.parameterNames));
+        SDVariable embedding = g.embed(input);
+        List<SDVariable> outputs = g.blocks(embedding, blocks);
+        return new Handles(input, null, embedding, outputs, null, List.copyOf(g.parameterNames));
     }
 
     private Handles build(SDVariable input) {
@@ -92,18 +98,19 @@ public final class VitGraph {
         int t = cfg.numTokens();
         SDVariable x = input != null ? input
                 : sd.placeHolder(INPUT, dtype, -1, cfg.inChans(), cfg.imgSize(), cfg.imgSize());
-        SDVariable tokens = embed(x);
+        SDVariable embedding = sd.identity(prefix + "embedding", embed(x));
         List<SDVariable> blocks = new ArrayList<>();
-        SDVariable h = sd.reshape(tokens, -1, d);
+        SDVariable h = sd.reshape(embedding, -1, d);
         for (int i = 0; i < cfg.depth(); i++) {
             h = block(h, VitLayout.blockPrefix(i));
             blocks.add(sd.reshape(prefix + "feature." + i, h, -1, t, d));
         }
-        SDVariable normed = layerNorm(h, "norm");
-        SDVariable pooled = pool(sd.reshape(normed, -1, t, d));
-        SDVariable logits = linear(pooled, "head", true);
-        logits = sd.identity(prefix + LOGITS, logits);
-        return new Handles(x, logits, blocks, List.copyOf(parameterNames));
+        SDVariable normed = sd.reshape(prefix + "tokens", layerNorm(h, "norm"), -1, t, d);
+        SDVariable logits = null;
+        if (cfg.hasHead()) {
+            logits = sd.identity(prefix + LOGITS, linear(pool(normed), "head", true));
+        }
+        return new Handles(x, logits, embedding, blocks, normed, List.copyOf(parameterNames));
     }
 
     /** The first {@code n} blocks on the embedded tokens; each block's output as [N, T, D]. */

@@ -33,7 +33,9 @@ public final class VitLayout {
             out.add(new LinearSpec(b + "mlp.fc1", d, c.mlpHiddenDim(), true, t, false));
             out.add(new LinearSpec(b + "mlp.fc2", c.mlpHiddenDim(), d, true, t, false));
         }
-        out.add(new LinearSpec("head", d, c.numClasses(), true, 1, false));
+        if (c.hasHead()) {
+            out.add(new LinearSpec("head", d, c.numClasses(), true, 1, false));
+        }
         return out;
     }
 
@@ -63,7 +65,9 @@ public final class VitLayout {
             }
         }
         norm(s, "norm", d);
-        linear(s, c, "head", d, c.numClasses(), true);
+        if (c.hasHead()) {
+            linear(s, c, "head", d, c.numClasses(), true);
+        }
         return s;
     }
 

@@ -47,6 +47,9 @@ public final class VitModel {
      * outputs come back as FLOAT, so callers never see the difference except in precision.
      */
     public static VitModel create(ModelConfig config, StateDict weights, String source, DataType dtype) {
+        if (!config.hasHead()) {
+            throw new ai.pela.zoo.PelaException(source + ": the config has num_classes 0 (no head), so the model has no logits");
+        }
         weights.checkMatches(source, VitLayout.parameterShapes(config));
         SameDiff sd = SameDiff.create();
         VitGraph.Handles h = VitGraph.buildFrozen(sd, config, weights, dtype);

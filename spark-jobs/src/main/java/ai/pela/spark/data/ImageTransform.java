@@ -31,9 +31,16 @@ public final class ImageTransform implements Serializable {
     private final double[] std;
     private final double scaleMin;
     private final double scaleMax;
+    /** Evaluation without a crop: the whole image resized to size × size (ALBEF's test transform). */
+    private final boolean squash;
     private transient volatile float[][] lut;
 
     private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax) {
+        this(size, train, mean, std, scaleMin, scaleMax, false);
+    }
+
+    private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax,
+            boolean squash) {
         if (!(scaleMin > 0) || scaleMin > scaleMax || scaleMax > 1) {
             throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got [" + scaleMin + ", "
                     + scaleMax + "]");
@@ -55,6 +62,7 @@ public final class ImageTransform implements Serializable {
         this.std = std.clone();
         this.scaleMin = scaleMin;
         this.scaleMax = scaleMax;
+        this.squash = squash;
     }
 
     /** RandomResizedCrop + horizontal flip + normalisation, for training. */
@@ -73,6 +81,14 @@ public final class ImageTransform implements Serializable {
     /** Resize the shorter side to round(imgSize / 0.875) + centre crop + normalisation, for evaluation. */
     public static ImageTransform eval(int imgSize, double[] mean, double[] std) {
         return new ImageTransform(imgSize, false, mean, std, SCALE_MIN, SCALE_MAX);
+    }
+
+    /**
+     * ALBEF's evaluation transform, {@code Resize((imgSize, imgSize))} + normalisation: the whole image scaled to a
+     * square, aspect ratio not kept, nothing cropped (retrieval captions may describe anything in the picture).
+     */
+    public static ImageTransform evalSquash(int imgSize, double[] mean, double[] std) {
+        return new ImageTransform(imgSize, false, mean, std, SCALE_MIN, SCALE_MAX, true);
     }
 
     public int imgSize() {
@@ -108,6 +124,9 @@ public final class ImageTransform implements Serializable {
             Resampler.Box crop = randomResizedCrop(px.width(), px.height(), rng);
             boolean flip = rng.nextDouble() < 0.5;
             Resampler.resample(px, crop, size, size, 0, 0, size, flip, lut(), out, offset);
+        } else if (squash) {
+            Resampler.Box whole = new Resampler.Box(0, 0, px.width(), px.height());
+            Resampler.resample(px, whole, size, size, 0, 0, size, false, lut(), out, offset);
         } else {
             int[] resized = evalResize(px.width(), px.height());
             int left = (int) Math.rint((resized[0] - size) / 2.0);

@@ -1,0 +1,274 @@
+package ai.pela.zoo.albef;
+
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.LowRankSpec;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.loss.Losses;
+import ai.pela.zoo.train.AdamW;
+import ai.pela.zoo.train.Flat;
+import ai.pela.zoo.train.NativeMemory;
+import ai.pela.zoo.train.NonFiniteLossException;
+import ai.pela.zoo.train.OptimizerState;
+import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.train.StepLosses;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The single-device PELA step for ALBEF (PELA's ALBEF/Pretrain.py): the frozen teacher's forward gives the hidden
+ * states L_fd distils; the student's forward and backward on L = ITC + ITM + MLM + α·L_fd + β·L_rwp; clipping, the
+ * scheduled learning rate and one AdamW update in place. Same surface as {@link PelaStep} (flat parameter and
+ * optimiser export/import) so the parameter-averaging trainer can drive either.
+ *
+ * <p>Two differences from the released code, both on purpose: the teacher sees the student's masked captions (the
+ * released code masks the teacher's batch independently, so its MLM-pass hidden states belong to other inputs),
+ * and dropout is off in both models (SameDiff graphs here have none).
+ */
+public final class AlbefPelaStep {
+    /** Whose similarities the ITM hard negatives are drawn from. */
+    public enum Negatives {
+        /** ALBEF's rule: the student's own sim_i2t (one extra forward of its encoders per step). */
+        STUDENT,
+        /** The teacher's sim_i2t, which its forward computes anyway: no extra cost. */
+        TEACHER
+    }
+
+    /** One step's loss terms (NaN for a term not computed), the gradient norm before clipping and the lr used. */
+    public record AlbefLosses(double total, double base, double itc, double itm, double mlm, double fd, double rwp,
+            double gradNorm, double lr) {
+        public StepLosses toStepLosses() {
+            return new StepLosses(total, base, fd, rwp, gradNorm, lr);
+        }
+    }
+
+    public static final String TOTAL = "loss";
+    public static final String FD = "loss.fd";
+    public static final String RWP = "loss.rwp";
+    private static final String TEACHER = "teacher.";
+    /** The word-embedding rows fed to the graph; their gradients go into the table's (see WordEmbeddings). */
+    private static final List<String> WORD_ROWS = List.of(AlbefGraph.TEXT_WORDS, AlbefGraph.MLM_WORDS);
+
+    /** The loss terms and the gradient of every parameter (word-embedding lookups folded in). */
+    public record Result(Map<String, INDArray> outputs, Map<String, INDArray> gradients) {
+    }
+
+    private final AlbefConfig config;
+    private final StepHyper hyper;
+    private final AlbefModel teacher;
+    private final Negatives negatives;
+    private final Random rng;
+    private final int textLength;
+    private final SameDiff sd;
+    private final AlbefGraph.Handles student;
+    private final List<String> paramOrder;
+    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final List<String> outputs = new ArrayList<>();
+    private final AdamW optimizer;
+
+    /**
+     * @param studentWeights initial student checkpoint (copied; the caller's arrays are never modified)
+     * @param teacher        the frozen teacher for L_fd (built for the same text length), or null for plain ALBEF
+     * @param teacherWeights the teacher's dense weights, the W_k of L_rwp; null when there is no teacher
+     * @param seed           seeds the hard-negative sampling
+     */
+    public AlbefPelaStep(AlbefConfig config, StateDict studentWeights, AlbefModel teacher, StateDict teacherWeights,
+            StepHyper hyper, int textLength, Negatives negatives, long seed) {
+        this.config = config;
+        this.hyper = hyper;
+        this.teacher = teacher;
+        this.negatives = negatives;
+        this.rng = new Random(seed);
+        this.textLength = textLength;
+        studentWeights.checkMatches("student checkpoint", AlbefLayout.parameterShapes(config));
+        if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0 || negatives == Negatives.TEACHER)) {
+            throw new PelaException("alpha, beta and teacher negatives need a teacher");
+        }
+        if (teacher != null && teacher.textLength() != textLength) {
+            throw new PelaException("the teacher was built for captions of length " + teacher.textLength()
+                    + ", the student for " + textLength);
+        }
+        this.sd = SameDiff.create();
+        this.student = AlbefGraph.build(sd, config, studentWeights, true, textLength);
+        this.paramOrder = List.copyOf(AlbefLayout.parameterShapes(config).keySet());
+        for (String k : paramOrder) {
+            params.put(k, sd.getVariable(k).getArr());
+        }
+        buildLoss(teacherWeights);
+        this.optimizer = new AdamW(hyper.adamw(), params);
+    }
+
+    private void buildLoss(StateDict teacherWeights) {
+        SDVariable total = student.lossBase();
+        outputs.addAll(List.of(AlbefGraph.LOSS_BASE, AlbefGraph.LOSS_ITC, AlbefGraph.LOSS_ITM, AlbefGraph.LOSS_MLM));
+        if (teacher != null) {
+            SDVariable fd = Losses.featureDistillation(sd, FD, student.hiddenStates(), teacherPlaceholders(),
+                    hyper.fdForm());
+            outputs.add(FD);
+            if (hyper.alpha() != 0) {
+                total = total.add(fd.mul(hyper.alpha()));
+            }
+            LowRankSpec lr = config.lowrank();
+            if (lr != null && !lr.ranks().isEmpty()) {
+                SDVariable rwp = Losses.weightPerturbation(sd, RWP, decomposed(lr, teacherWeights), hyper.rwpEps(),
+                        hyper.rwpForm());
+                outputs.add(RWP);
+                if (hyper.beta() != 0) {
+                    total = total.add(rwp.mul(hyper.beta()));
+                }
+            } else if (hyper.beta() != 0) {
+                throw new PelaException("beta > 0 needs a low-rank student (L_rwp bounds decomposed weights)");
+            }
+        }
+        sd.identity(TOTAL, total);
+        outputs.add(0, TOTAL);
+        sd.setLossVariables(TOTAL);
+        List<String> differentiated = new ArrayList<>(paramOrder);
+        differentiated.addAll(WORD_ROWS);
+        PelaStep.createGradFunctionQuietly(sd, differentiated.toArray(String[]::new));
+    }
+
+    /** One placeholder per student hidden state, shaped like it: the teacher's features, never differentiated. */
+    private List<SDVariable> teacherPlaceholders() {
+        List<SDVariable> t = new ArrayList<>();
+        for (SDVariable s : student.hiddenStates()) {
+            long tokens = s.name().startsWith("image_out") ? config.vision().numTokens() : textLength;
+            long width = s.name().startsWith("image_out") ? config.vision().embedDim() : config.text().hiddenSize();
+            t.add(sd.placeHolder(TEACHER + s.name(), DataType.FLOAT, -1, tokens, width));
+        }
+        return t;
+    }
+
+    private List<Losses.Decomposed> decomposed(LowRankSpec spec, StateDict teacherWeights) {
+        List<Losses.Decomposed> out = new ArrayList<>();
+        for (String linear : spec.ranks().keySet()) {
+            INDArray w = teacherWeights.get(linear + ".weight").castTo(DataType.FLOAT);
+            out.add(new Losses.Decomposed(sd.getVariable(linear + ".0.weight"), sd.getVariable(linear + ".1.weight"),
+                    sd.constant("rwp.W." + linear, w)));
+        }
+        return out;
+    }
+
+    /**
+     * Forward and backward without an update: the loss terms (keys {@link #TOTAL}, {@link #FD}, {@link #RWP} and
+     * AlbefGraph's loss names) and the gradient of every parameter. The caller owns (and should close) the arrays.
+     */
+    public Result lossesAndGradients(AlbefBatch batch) {
+        AlbefModel.clampTemperature(params.get(AlbefLayout.TEMP));
+        Map<String, INDArray> teacherOut = teacher == null ? Map.of() : teacher.output(batch, teacherOutputs());
+        if (batch.negImage() == null) {
+            batch = withHardNegatives(batch, teacherOut.get(AlbefGraph.SIM_I2T));
+        }
+        Map<String, INDArray> ph = batch.placeholders(config, wordTable());
+        if (teacher != null) {
+            student.hiddenStateNames().forEach(name -> ph.put(TEACHER + name, teacherOut.get(name)));
+        }
+        List<String> wrt = new ArrayList<>(paramOrder);
+        wrt.addAll(WORD_ROWS);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, wrt);
+        Map<String, INDArray> grads = new LinkedHashMap<>(r.getGradients());
+        INDArray table = grads.get(AlbefLayout.WORD_EMBEDDINGS); // the tied decoder's part
+        int pad = config.text().padTokenId();
+        WordEmbeddings.accumulate(table, grads.remove(AlbefGraph.TEXT_WORDS), batch.inputIds(), pad);
+        WordEmbeddings.accumulate(table, grads.remove(AlbefGraph.MLM_WORDS), batch.mlmInputIds(), pad);
+        return new Result(r.getOutputs(), grads);
+    }
+
+    /** One optimisation step; a batch without negatives gets hard negatives drawn as {@link Negatives} says. */
+    public AlbefLosses step(AlbefBatch batch) {
+        Result r = lossesAndGradients(batch);
+        Map<String, INDArray> out = r.outputs();
+        Map<String, INDArray> grads = r.gradients();
+        try {
+            for (String o : outputs) {
+                double v = out.get(o).getDouble(0);
+                if (!Double.isFinite(v)) {
+                    throw new NonFiniteLossException(o, v);
+                }
+            }
+            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
+            double lr = hyper.schedule().lr(optimizer.step());
+            optimizer.update(params, grads, lr);
+            return new AlbefLosses(value(out, TOTAL), value(out, AlbefGraph.LOSS_BASE), value(out, AlbefGraph.LOSS_ITC),
+                    value(out, AlbefGraph.LOSS_ITM), value(out, AlbefGraph.LOSS_MLM), value(out, FD), value(out, RWP),
+                    gradNorm, lr);
+        } finally {
+            closeAll(grads.values());
+            closeAll(out.values());
+            NativeMemory.release();
+        }
+    }
+
+    /** The teacher's hidden states, and its similarities when the negatives come from them. */
+    private List<String> teacherOutputs() {
+        List<String> names = new ArrayList<>(student.hiddenStateNames());
+        if (negatives == Negatives.TEACHER) {
+            names.add(AlbefGraph.SIM_I2T);
+        }
+        return names;
+    }
+
+    private AlbefBatch withHardNegatives(AlbefBatch batch, INDArray teacherSim) {
+        INDArray sim = negatives == Negatives.TEACHER ? teacherSim
+                : sd.output(batch.placeholders(config, wordTable()), AlbefGraph.SIM_I2T).get(AlbefGraph.SIM_I2T);
+        HardNegatives.Choice c = HardNegatives.sample(sim, rng);
+        return batch.withNegatives(c.negImage(), c.negText());
+    }
+
+    private INDArray wordTable() {
+        return params.get(AlbefLayout.WORD_EMBEDDINGS);
+    }
+
+    private static void closeAll(Iterable<INDArray> arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
+    }
+
+    private static double value(Map<String, INDArray> out, String key) {
+        INDArray a = out.get(key);
+        return a == null ? Double.NaN : a.getDouble(0);
+    }
+
+    public AlbefConfig config() {
+        return config;
+    }
+
+    /** Parameter names in checkpoint order: the order of the flat vectors. */
+    public List<String> parameterOrder() {
+        return paramOrder;
+    }
+
+    /** A copy of the student's current weights as a checkpoint. */
+    public StateDict stateDict() {
+        StateDict s = new StateDict();
+        params.forEach((k, v) -> s.put(k, v.dup()));
+        return s;
+    }
+
+    public INDArray exportParams() {
+        return Flat.flatten(params, paramOrder);
+    }
+
+    public void importParams(INDArray flat) {
+        Flat.unflattenInto(flat, params, paramOrder);
+    }
+
+    public OptimizerState exportOptimizer() {
+        return optimizer.exportState(paramOrder);
+    }
+
+    public void importOptimizer(OptimizerState state) {
+        optimizer.importState(state, paramOrder);
+    }
+}
