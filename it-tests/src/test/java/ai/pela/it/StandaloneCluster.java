@@ -110,6 +110,7 @@ final class StandaloneCluster implements AutoCloseable {
         env.put("SPARK_SCALA_VERSION", "2.12");
         env.put("SPARK_LOCAL_IP", "127.0.0.1");
         env.put("OMP_NUM_THREADS", "1");
+        env.put("OMP_WAIT_POLICY", "PASSIVE");
         return pb;
     }
 
@@ -188,6 +189,7 @@ final class StandaloneCluster implements AutoCloseable {
                 "--conf", "spark.executor.memory=2g",
                 "--conf", "spark.executor.extraJavaOptions=" + OPENS,
                 "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
+                "--conf", "spark.executorEnv.OMP_WAIT_POLICY=PASSIVE",
                 "--conf", "spark.executorEnv.SPARK_LOCAL_IP=127.0.0.1",
                 appJar().toString()));
         a.addAll(List.of(pelaArgs));
