@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 class MiniLmDistillationTest {
     private static final Logger LOG = LoggerFactory.getLogger(MiniLmDistillationTest.class);
-    private static final int LENGTH = 24;
-    private static final int BATCH = 32;
+    private static final int LENGTH = 16;
+    private static final int BATCH = 16;
     private static final int TRAIN = 384;
     private static final int HELD_OUT = 96;
     private static final int STEPS = Integer.getInteger("minilm.steps", 48);
