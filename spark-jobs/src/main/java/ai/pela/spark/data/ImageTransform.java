@@ -31,9 +31,15 @@ public final class ImageTransform implements Serializable {
     private final double[] std;
     private final double scaleMin;
     private final double scaleMax;
+    private final boolean flip;
     private transient volatile float[][] lut;
 
     private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax) {
+        this(size, train, mean, std, scaleMin, scaleMax, true);
+    }
+
+    private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax,
+            boolean flip) {
         if (!(scaleMin > 0) || scaleMin > scaleMax || scaleMax > 1) {
             throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got [" + scaleMin + ", "
                     + scaleMax + "]");
@@ -51,6 +57,7 @@ public final class ImageTransform implements Serializable {
         }
         this.size = size;
         this.train = train;
+        this.flip = flip;
         this.mean = mean.clone();
         this.std = std.clone();
         this.scaleMin = scaleMin;
@@ -73,6 +80,14 @@ public final class ImageTransform implements Serializable {
     /** Resize the shorter side to round(imgSize / 0.875) + centre crop + normalisation, for evaluation. */
     public static ImageTransform eval(int imgSize, double[] mean, double[] std) {
         return new ImageTransform(imgSize, false, mean, std, SCALE_MIN, SCALE_MAX);
+    }
+
+    /**
+     * The same without the horizontal flip: for captions that say "left" and "right" (a flip would make them
+     * false). The flip's draw is still taken, so the crops stay those of the flipping transform.
+     */
+    public ImageTransform withoutFlip() {
+        return new ImageTransform(size, train, mean, std, scaleMin, scaleMax, false);
     }
 
     public int imgSize() {
@@ -106,8 +121,8 @@ public final class ImageTransform implements Serializable {
         Resampler.Pixels px = pixels(ImageDecoder.toRgb(img));
         if (train) {
             Resampler.Box crop = randomResizedCrop(px.width(), px.height(), rng);
-            boolean flip = rng.nextDouble() < 0.5;
-            Resampler.resample(px, crop, size, size, 0, 0, size, flip, lut(), out, offset);
+            boolean flipped = rng.nextDouble() < 0.5 && flip;
+            Resampler.resample(px, crop, size, size, 0, 0, size, flipped, lut(), out, offset);
         } else {
             int[] resized = evalResize(px.width(), px.height());
             int left = (int) Math.rint((resized[0] - size) / 2.0);

@@ -62,7 +62,8 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
 
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
-        return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
+        // A factory's step (ALBEF's) may carry its architectures itself and leave student and teacher null.
+        return (student == null ? "-" : student.hashCode()) + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
                 + hyper.hashCode() + "|" + teacherPrecision + (factory == null ? "" : "|" + factory.key());
     }
 
