@@ -37,7 +37,8 @@ public final class AlbefBatchSource implements BatchSource {
     private final SerializableConf hadoop;
     private final ImageTransform transform;
     private final BadImagePolicy policy;
-    private final CaptionBatchLoader.TextSpec text;
+    private final int maxWords;
+    private final int textLength;
     private final double maskProbability;
 
     public AlbefBatchSource(SerializableConf hadoop, ImageTransform transform, BadImagePolicy policy,
@@ -48,7 +49,8 @@ public final class AlbefBatchSource implements BatchSource {
         this.hadoop = hadoop;
         this.transform = transform;
         this.policy = policy;
-        this.text = text;
+        this.maxWords = text.maxWords();
+        this.textLength = text.maxTokens();
         this.maskProbability = maskProbability;
     }
 
@@ -61,6 +63,8 @@ public final class AlbefBatchSource implements BatchSource {
         }
         BertTokenizer tokenizer = BertTokenizer.bertBaseUncased();
         CaptionBatchLoader.CaptionBatch b;
+        CaptionBatchLoader.TextSpec text = new CaptionBatchLoader.TextSpec(maxWords, textLength,
+                BertTokenizer.Padding.MAX_LENGTH);
         try (CaptionBatchLoader loader = new CaptionBatchLoader(hadoop.storage(), transform, policy, 1, tokenizer, text)) {
             b = loader.load(samples, seeds, seed, 0);
         }
