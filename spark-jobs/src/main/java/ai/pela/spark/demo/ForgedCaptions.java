@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small image-caption set in ALBEF's real formats, made of real Fashion-MNIST items: one or two items per canvas
- * ({@link SceneForge}, the scenes of forge-scenes), each scene captioned from where its items really are —
- * "a sneaker to the left of a shirt", "a shirt to the right of a sneaker" (both offered; ALBEF picks one per epoch).
+ * A small image-caption set in ALBEF's real formats, made of real Fashion-MNIST items: one or (three times in four)
+ * two 24-pixel items per canvas (painted by {@link SceneForge}, as forge-scenes paints them), each scene captioned
+ * from where its items really are — "a sneaker to the left of a shirt", "a shirt to the right of a sneaker" (both offered; ALBEF picks one per epoch).
  * <pre>
  * root/images/{train,val}/forged_{split}_NNNNNNNN.jpg
  * root/pretrain.json        [{"image": "images/train/…jpg", "caption": [str, …]}]    ALBEF pre-training list
@@ -36,7 +36,9 @@ public final class ForgedCaptions {
     /** Fashion-MNIST's classes as a caption names them. */
     public static final List<String> NAMES = List.of("t-shirt", "pair of trousers", "pullover", "dress", "coat",
             "sandal", "shirt", "sneaker", "bag", "ankle boot");
-    private static final int MARKER_FORMAT = 1;
+    private static final int MARKER_FORMAT = 2;
+    /** Items of 24 pixels: two fit side by side on the default 56-pixel canvas with room to move. */
+    private static final int ITEM_SIDE = 24;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What to forge: canvases of {@code size} pixels with one or two items (plain: grey items on black). */
@@ -115,7 +117,7 @@ public final class ForgedCaptions {
         List<String>[] captions = new List[count];
         IntStream.range(0, count).parallel().forEach(i -> {
             SplittableRandom rng = new SplittableRandom(ForgedScenes.sceneSeed(o.seed(), number, i));
-            SceneForge.Scene scene = SceneForge.forge(items, o.size(), 2, o.plain(), rng);
+            SceneForge.Scene scene = SceneForge.forgeAt(items, o.size(), squares(o.size(), rng), o.plain(), rng);
             captions[i] = captions(scene.objects());
             try {
                 Files.write(dir.resolve(fileName(split, i)), ForgedScenes.encodeJpeg(scene.image()));
@@ -131,6 +133,26 @@ public final class ForgedCaptions {
         return entries;
     }
 
+    /**
+     * Where the items go: three scenes in four have two, one in each half of the canvas (left and right, or top and
+     * bottom), placed at random within it, so they never overlap and their relation is plain to see.
+     */
+    static List<int[]> squares(int size, SplittableRandom rng) {
+        int side = Math.min(ITEM_SIDE, size / 2);
+        if (rng.nextInt(4) == 0) {
+            return List.of(new int[] {rng.nextInt(size - side + 1), rng.nextInt(size - side + 1), side});
+        }
+        int half = size / 2;
+        int[] near = {rng.nextInt(half - side + 1), rng.nextInt(size - side + 1)};
+        int[] far = {half + rng.nextInt(size - half - side + 1), rng.nextInt(size - side + 1)};
+        boolean across = rng.nextBoolean();
+        boolean nearFirst = rng.nextBoolean();
+        int[] a = nearFirst ? near : far;
+        int[] b = nearFirst ? far : near;
+        return across ? List.of(new int[] {a[0], a[1], side}, new int[] {b[0], b[1], side})
+                : List.of(new int[] {a[1], a[0], side}, new int[] {b[1], b[0], side});
+    }
+
     private static String fileName(String split, int index) {
         return String.format(Locale.ROOT, "forged_%s_%08d.jpg", split, index + 1);
     }
@@ -143,23 +165,28 @@ public final class ForgedCaptions {
         if (objects.isEmpty()) {
             return List.of("an empty background");
         }
-        String a = NAMES.get(objects.get(0).fashionClass());
+        String a = withArticle(objects.get(0).fashionClass());
         if (objects.size() == 1) {
-            return List.of("a " + a, "a photo of a " + a);
+            return List.of(a, "a photo of " + a);
         }
         SceneForge.Placed p = objects.get(0);
         SceneForge.Placed q = objects.get(1);
-        String b = NAMES.get(q.fashionClass());
+        String b = withArticle(q.fashionClass());
         double dx = (q.x() + q.w() / 2.0) - (p.x() + p.w() / 2.0);
         double dy = (q.y() + q.h() / 2.0) - (p.y() + p.h() / 2.0);
         if (Math.abs(dx) >= Math.abs(dy)) {
             String pSide = dx > 0 ? "left" : "right";
             String qSide = dx > 0 ? "right" : "left";
-            return List.of("a " + a + " to the " + pSide + " of a " + b, "a " + b + " to the " + qSide + " of a " + a);
+            return List.of(a + " to the " + pSide + " of " + b, b + " to the " + qSide + " of " + a);
         }
         String pRel = dy > 0 ? "above" : "below";
         String qRel = dy > 0 ? "below" : "above";
-        return List.of("a " + a + " " + pRel + " a " + b, "a " + b + " " + qRel + " a " + a);
+        return List.of(a + " " + pRel + " " + b, b + " " + qRel + " " + a);
+    }
+
+    private static String withArticle(int fashionClass) {
+        String name = NAMES.get(fashionClass);
+        return ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ") + name;
     }
 
     private static JsonNode readMarker(Path root) {
