@@ -1,5 +1,6 @@
 package ai.pela.cli;
 
+import ai.pela.spark.albef.AlbefTrainJob;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.HeadTrainJob;
@@ -21,7 +22,16 @@ final class TrainCommands {
     static Integer run(JobOptions job, TrainJob.Mode mode, String name) {
         Recipe recipe = job.load();
         SparkConf conf = SparkContexts.conf("pela " + name, job.master, recipe.positive("train.workers"));
-        TrainJob.Prepared prepared = TrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), recipe, mode);
+        Storage storage = new Storage(SparkContexts.hadoopConf(conf));
+        if (AlbefTrainJob.applies(storage, recipe)) {
+            AlbefTrainJob.Prepared prepared = AlbefTrainJob.prepare(storage, recipe, mode);
+            try (JavaSparkContext sc = SparkContexts.create(conf)) {
+                AlbefTrainJob.Result r = AlbefTrainJob.run(sc, prepared, (m, s) -> { });
+                System.out.println("ALBEF model written to " + r.modelDir());
+            }
+            return 0;
+        }
+        TrainJob.Prepared prepared = TrainJob.prepare(storage, recipe, mode);
         try (JavaSparkContext sc = SparkContexts.create(conf)) {
             TrainJob.Result r = TrainJob.run(sc, prepared, (m, s) -> { });
             System.out.println("model written to " + r.modelDir());
@@ -31,8 +41,9 @@ final class TrainCommands {
 
     @Command(name = "pretrain", mixinStandardHelpOptions = true,
             description = "PELA pre-training: compress the teacher at kappa, then train the student with "
-                    + "L_base + alpha*L_fd + beta*L_rwp by parameter averaging on Spark. Resumes a run directory "
-                    + "that holds a checkpoint.")
+                    + "L_base + alpha*L_fd + beta*L_rwp by parameter averaging on Spark. A ViT on images and labels, or "
+                    + "an ALBEF (model.config an ALBEF config.json) on image-text pairs with L_base = ITC + ITM + MLM. "
+                    + "Resumes a run directory that holds a checkpoint.")
     static final class Pretrain implements Callable<Integer> {
         @Mixin
         JobOptions job;
@@ -47,8 +58,9 @@ final class TrainCommands {
     }
 
     @Command(name = "train-teacher", mixinStandardHelpOptions = true,
-            description = "Plain supervised training of a dense ViT with the same parameter-averaging machinery "
-                    + "(how the demo makes its teacher). Resumes a run directory that holds a checkpoint.")
+            description = "Plain training of a dense model with the same parameter-averaging machinery (how the "
+                    + "demo makes its teacher): a ViT on labelled images, or an ALBEF on image-text pairs (ITC + ITM + "
+                    + "MLM, from model.weights or seeded random). Resumes a run directory that holds a checkpoint.")
     static final class TrainTeacher implements Callable<Integer> {
         @Mixin
         JobOptions job;

@@ -12,6 +12,9 @@ import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.StepLosses;
+import ai.pela.zoo.train.StepReport;
+import ai.pela.zoo.train.TrainBatch;
+import ai.pela.zoo.train.TrainStep;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +35,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Two differences from the released code, both on purpose: the teacher sees the student's masked captions (the
  * released code masks the teacher's batch independently, so its MLM-pass hidden states belong to other inputs),
  * and dropout is off in both models (SameDiff graphs here have none).
+ *
+ * <p>As a {@link TrainStep} it takes {@link AlbefTrainBatch}es and reports {@code loss}, {@code loss.itc},
+ * {@code loss.itm}, {@code loss.mlm} and, with a teacher, {@code loss.fd} and (low-rank student) {@code loss.rwp}.
  */
-public final class AlbefPelaStep {
+public final class AlbefPelaStep implements TrainStep {
     /** Whose similarities the ITM hard negatives are drawn from. */
     public enum Negatives {
         /** ALBEF's rule: the student's own sim_i2t (one extra forward of its encoders per step). */
@@ -72,6 +78,7 @@ public final class AlbefPelaStep {
     private final List<String> paramOrder;
     private final Map<String, INDArray> params = new LinkedHashMap<>();
     private final List<String> outputs = new ArrayList<>();
+    private final List<String> lossNames = new ArrayList<>();
     private final AdamW optimizer;
 
     /**
@@ -103,6 +110,8 @@ public final class AlbefPelaStep {
             params.put(k, sd.getVariable(k).getArr());
         }
         buildLoss(teacherWeights);
+        lossNames.addAll(List.of(TOTAL, AlbefGraph.LOSS_ITC, AlbefGraph.LOSS_ITM, AlbefGraph.LOSS_MLM));
+        outputs.stream().filter(o -> o.equals(FD) || o.equals(RWP)).forEach(lossNames::add);
         this.optimizer = new AdamW(hyper.adamw(), params);
     }
 
@@ -207,6 +216,34 @@ public final class AlbefPelaStep {
         }
     }
 
+    @Override
+    public List<String> lossNames() {
+        return List.copyOf(lossNames);
+    }
+
+    /** The trainer's entry: hard negatives drawn afresh from a generator seeded by the batch's seed. */
+    @Override
+    public StepReport step(TrainBatch batch) {
+        if (!(batch instanceof AlbefTrainBatch b)) {
+            throw new PelaException("the ALBEF step trains on image-caption batches, got a "
+                    + batch.getClass().getSimpleName());
+        }
+        rng.setSeed(b.seed());
+        AlbefLosses l = step(b.pairs());
+        double[] values = new double[lossNames.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = switch (lossNames.get(i)) {
+                case TOTAL -> l.total();
+                case AlbefGraph.LOSS_ITC -> l.itc();
+                case AlbefGraph.LOSS_ITM -> l.itm();
+                case AlbefGraph.LOSS_MLM -> l.mlm();
+                case FD -> l.fd();
+                default -> l.rwp();
+            };
+        }
+        return new StepReport(values, l.gradNorm(), l.lr());
+    }
+
     /** The teacher's hidden states, and its similarities when the negatives come from them. */
     private List<String> teacherOutputs() {
         List<String> names = new ArrayList<>(student.hiddenStateNames());
@@ -245,29 +282,35 @@ public final class AlbefPelaStep {
     }
 
     /** Parameter names in checkpoint order: the order of the flat vectors. */
+    @Override
     public List<String> parameterOrder() {
         return paramOrder;
     }
 
     /** A copy of the student's current weights as a checkpoint. */
+    @Override
     public StateDict stateDict() {
         StateDict s = new StateDict();
         params.forEach((k, v) -> s.put(k, v.dup()));
         return s;
     }
 
+    @Override
     public INDArray exportParams() {
         return Flat.flatten(params, paramOrder);
     }
 
+    @Override
     public void importParams(INDArray flat) {
         Flat.unflattenInto(flat, params, paramOrder);
     }
 
+    @Override
     public OptimizerState exportOptimizer() {
         return optimizer.exportState(paramOrder);
     }
 
+    @Override
     public void importOptimizer(OptimizerState state) {
         optimizer.importState(state, paramOrder);
     }

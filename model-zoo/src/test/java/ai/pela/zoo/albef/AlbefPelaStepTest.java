@@ -1,13 +1,17 @@
 package ai.pela.zoo.albef;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.CosineSchedule;
+import ai.pela.zoo.train.LabelledImages;
 import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.train.StepReport;
+import ai.pela.zoo.train.TrainStep;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,5 +66,37 @@ class AlbefPelaStepTest {
         }
         assertThat(last.total()).isLessThan(first.total());
         assertThat(last.fd()).isGreaterThan(0);
+    }
+
+    /**
+     * Through the trainer's interface: named components, and the batch's seed (not the step's history) fixes the
+     * hard negatives, so a retried task on a fresh executor reproduces the step exactly.
+     */
+    @Test
+    void asATrainStepTheBatchSeedFixesTheStep() {
+        AlbefModel teacher = AlbefModel.create(AlbefFixtures.config(), AlbefFixtures.weights(), AlbefFixtures.TEXT_LENGTH,
+                "teacher");
+        StepHyper hyper = new StepHyper(0.1, 1.0, 0, ai.pela.zoo.loss.FdForm.CODE, ai.pela.zoo.loss.RwpForm.CODE, 1e-3, 5.0,
+                AdamW.Config.defaults(0.02), CosineSchedule.constant(1e-3));
+        TrainStep used = new AlbefPelaStep(AlbefFixtures.studentConfig(), AlbefFixtures.studentWeights(), teacher,
+                AlbefFixtures.weights(), hyper, AlbefFixtures.TEXT_LENGTH, AlbefPelaStep.Negatives.STUDENT, 1);
+        TrainStep fresh = new AlbefPelaStep(AlbefFixtures.studentConfig(), AlbefFixtures.studentWeights(), teacher,
+                AlbefFixtures.weights(), hyper, AlbefFixtures.TEXT_LENGTH, AlbefPelaStep.Negatives.STUDENT, 2);
+        assertThat(used.lossNames()).containsExactly("loss", "loss.itc", "loss.itm", "loss.mlm", "loss.fd", "loss.rwp");
+        AlbefBatch unmined = AlbefFixtures.batch().withNegatives(null, null);
+        used.step(new AlbefTrainBatch(unmined, 99)); // advances the step's own generator and moments
+        INDArray params = used.exportParams();
+        fresh.importParams(params);
+        fresh.importOptimizer(used.exportOptimizer());
+
+        StepReport a = used.step(new AlbefTrainBatch(unmined, 7));
+        StepReport b = fresh.step(new AlbefTrainBatch(unmined, 7));
+        assertThat(b.losses()).containsExactly(a.losses());
+        assertThat(fresh.exportParams()).isEqualTo(used.exportParams());
+        assertThat(a.losses()[0]).isCloseTo(a.losses()[1] + a.losses()[2] + a.losses()[3] + 0.1 * a.losses()[4]
+                + a.losses()[5], within(1e-4 * a.losses()[0]));
+
+        assertThatThrownBy(() -> used.step(new LabelledImages(Nd4j.zeros(1, 3, 16, 16), new int[] {0})))
+                .hasMessageContaining("image-caption batches, got a LabelledImages");
     }
 }

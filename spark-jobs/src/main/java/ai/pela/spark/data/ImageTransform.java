@@ -33,14 +33,15 @@ public final class ImageTransform implements Serializable {
     private final double scaleMax;
     /** Evaluation without a crop: the whole image resized to size × size (ALBEF's test transform). */
     private final boolean squash;
+    private final boolean flip;
     private transient volatile float[][] lut;
 
     private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax) {
-        this(size, train, mean, std, scaleMin, scaleMax, false);
+        this(size, train, mean, std, scaleMin, scaleMax, false, true);
     }
 
     private ImageTransform(int size, boolean train, double[] mean, double[] std, double scaleMin, double scaleMax,
-            boolean squash) {
+            boolean squash, boolean flip) {
         if (!(scaleMin > 0) || scaleMin > scaleMax || scaleMax > 1) {
             throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got [" + scaleMin + ", "
                     + scaleMax + "]");
@@ -58,6 +59,7 @@ public final class ImageTransform implements Serializable {
         }
         this.size = size;
         this.train = train;
+        this.flip = flip;
         this.mean = mean.clone();
         this.std = std.clone();
         this.scaleMin = scaleMin;
@@ -88,7 +90,15 @@ public final class ImageTransform implements Serializable {
      * square, aspect ratio not kept, nothing cropped (retrieval captions may describe anything in the picture).
      */
     public static ImageTransform evalSquash(int imgSize, double[] mean, double[] std) {
-        return new ImageTransform(imgSize, false, mean, std, SCALE_MIN, SCALE_MAX, true);
+        return new ImageTransform(imgSize, false, mean, std, SCALE_MIN, SCALE_MAX, true, true);
+    }
+
+    /**
+     * The same without the horizontal flip: for captions that say "left" and "right" (a flip would make them
+     * false). The flip's draw is still taken, so the crops stay those of the flipping transform.
+     */
+    public ImageTransform withoutFlip() {
+        return new ImageTransform(size, train, mean, std, scaleMin, scaleMax, squash, false);
     }
 
     public int imgSize() {
@@ -122,8 +132,8 @@ public final class ImageTransform implements Serializable {
         Resampler.Pixels px = pixels(ImageDecoder.toRgb(img));
         if (train) {
             Resampler.Box crop = randomResizedCrop(px.width(), px.height(), rng);
-            boolean flip = rng.nextDouble() < 0.5;
-            Resampler.resample(px, crop, size, size, 0, 0, size, flip, lut(), out, offset);
+            boolean flipped = rng.nextDouble() < 0.5 && flip;
+            Resampler.resample(px, crop, size, size, 0, 0, size, flipped, lut(), out, offset);
         } else if (squash) {
             Resampler.Box whole = new Resampler.Box(0, 0, px.width(), px.height());
             Resampler.resample(px, whole, size, size, 0, 0, size, false, lut(), out, offset);

@@ -70,6 +70,23 @@ final class SceneForge {
         return new Scene(image, label, objects);
     }
 
+    /** A scene with one random item in each of the given squares {x, y, side} (caption forging chooses them). */
+    static Scene forgeAt(FashionMnistExport.Split split, int size, List<int[]> squares, boolean plain,
+            SplittableRandom rng) {
+        int[] rgb = plain ? new int[size * size] : background(size, rng);
+        byte[] label = new byte[size * size];
+        List<Placed> objects = new ArrayList<>();
+        for (int[] square : squares) {
+            Placed p = paint(split, rng.nextInt(split.count()), square, size, plain ? WHITE : tint(rng), rgb, label);
+            if (p != null) {
+                objects.add(p);
+            }
+        }
+        BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        image.setRGB(0, 0, size, size, rgb, 0, size);
+        return new Scene(image, label, objects);
+    }
+
     private static int side(int size, SplittableRandom rng) {
         int allowed = 0;
         while (allowed < SIDES.length && SIDES[allowed] <= size) {

@@ -35,6 +35,9 @@ public record DataSetup(List<Sample> train, BatchSource source) {
         }
         ImageTransform t = ImageTransform.train(model.imgSize(), array(model.mean()), array(model.std()),
                 scale.get(0), scale.get(1));
+        if (!recipe.flag("data.hflip")) {
+            t = t.withoutFlip();
+        }
         return new DataSetup(samples, new ImageBatchSource(new SerializableConf(storage.conf()), t, policy(recipe)));
     }
 
@@ -81,7 +84,9 @@ public record DataSetup(List<Sample> train, BatchSource source) {
                 samples = l.samples();
                 classes = l.numClasses();
             }
-            default -> throw new PelaException("configuration key 'pela.data.format' must be imagefolder or webdataset, got '" + format + "'");
+            default -> throw new PelaException("configuration key 'pela.data.format' must be imagefolder or webdataset, got '"
+                    + format + "'" + (format.startsWith("albef") || format.equals("karpathy")
+                    ? " (image-text formats train an ALBEF: pela.model.config must be an ALBEF config.json)" : ""));
         }
         if (classes > model.numClasses()) {
             throw new PelaException("the data has " + classes + " classes but the model's head has " + model.numClasses());

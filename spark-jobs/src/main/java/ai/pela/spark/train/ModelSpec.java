@@ -62,8 +62,10 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
 
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
-        return student.hashCode() + "|" + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|"
-                + hyper.hashCode() + "|" + teacherPrecision + (factory == null ? "" : "|" + factory.key());
+        // A factory's step (ALBEF's) may carry its architectures itself and leave student and teacher null.
+        return (student == null ? "-" : student.hashCode()) + "|"
+                + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|" + hyper.hashCode() + "|"
+                + teacherPrecision + (factory == null ? "" : "|" + factory.key());
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */

@@ -218,6 +218,14 @@ public final class Recipe implements Serializable {
         }
     }
 
+    public boolean flag(String key) {
+        try {
+            return c().getBoolean(ROOT + "." + key);
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be true or false: " + e.getMessage(), e);
+        }
+    }
+
     public List<String> strings(String key) {
         try {
             return c().getStringList(ROOT + "." + key);

@@ -5,7 +5,7 @@ import java.io.Serializable;
 
 /**
  * Builds a task's {@link TrainStep} on an executor, for steps other than the classification / PELA one that
- * {@link ModelSpec} builds itself (a dense head's, later ALBEF's). Its parameters are placeholders: each round's
+ * {@link ModelSpec} builds itself (a dense head's, ALBEF's). Its parameters are placeholders: each round's
  * broadcast overwrites them, so a factory carries architectures, never weights.
  */
 public interface StepFactory extends Serializable {

@@ -18,7 +18,6 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerCache {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerCache.class);
-    private static final Map<String, StateDict> TEACHERS = new ConcurrentHashMap<>();
     private static final Map<String, Queue<TrainStep>> POOL = new ConcurrentHashMap<>();
 
     private WorkerCache() {
@@ -49,10 +48,7 @@ final class WorkerCache {
         VitModel teacher = null;
         StateDict teacherWeights = null;
         if (spec.hasTeacher()) {
-            teacherWeights = TEACHERS.computeIfAbsent(spec.teacherWeights() + "@" + device, k -> {
-                LOG.info("loading teacher {} (once per executor)", k);
-                return spec.loadTeacherWeights();
-            });
+            teacherWeights = TeacherCache.get(spec.teacherWeights() + "@" + device, spec::loadTeacherWeights);
             teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights(), spec.teacherDataType());
         }
         PelaStep step = new PelaStep(spec.student(), spec.placeholderStudentWeights(), teacher, teacherWeights, spec.hyper());
@@ -62,7 +58,7 @@ final class WorkerCache {
 
     /** Drops everything (tests use this to simulate a fresh executor). */
     static void clear() {
-        TEACHERS.clear();
+        TeacherCache.clear();
         POOL.clear();
     }
 }

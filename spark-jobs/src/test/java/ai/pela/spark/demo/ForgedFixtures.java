@@ -14,4 +14,11 @@ public final class ForgedFixtures {
                 FashionMnist.file("train256-images-idx3-ubyte.gz"), FashionMnist.file("train256-labels-idx1-ubyte.gz"), 0);
         return ForgedScenes.write(items, items, root, new ForgedScenes.Options(seed, train, val, size, maxItems, plain));
     }
+
+    /** Forged captioned scenes ({@link ForgedCaptions}) from the same 256 items. */
+    public static ForgedCaptions.Summary captions(Path root, long seed, int train, int val, int size) {
+        FashionMnistExport.Split items = FashionMnistExport.Split.read("train",
+                FashionMnist.file("train256-images-idx3-ubyte.gz"), FashionMnist.file("train256-labels-idx1-ubyte.gz"), 0);
+        return ForgedCaptions.write(items, items, root, new ForgedCaptions.Options(seed, train, val, size, false));
+    }
 }

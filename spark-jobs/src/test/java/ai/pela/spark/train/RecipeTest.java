@@ -73,5 +73,17 @@ class RecipeTest {
             Recipe r = Recipe.load(f, List.of());
             assertThat(r.number("model.kappa")).isEqualTo(2.0);
         }
+        for (String name : List.of("albef-4m.conf", "albef-tiny.conf")) {
+            Recipe r = Recipe.load(new File("../conf/" + name), List.of());
+            assertThat(r.number("model.kappa")).isEqualTo(3.0);
+            assertThat(r.number("loss.alpha")).isEqualTo(0.1);
+            assertThat(r.string("data.format")).isEqualTo("albef-pretrain");
+        }
+        Recipe albef4m = Recipe.load(new File("../conf/albef-4m.conf"), List.of());
+        assertThat(albef4m.number("train.lr")).isEqualTo(1e-4);
+        assertThat(albef4m.number("train.min-lr")).isEqualTo(1e-5);
+        assertThat(albef4m.number("train.weight-decay")).isEqualTo(0.02);
+        assertThat(albef4m.integer("train.epochs")).isEqualTo(20);
+        assertThat(albef4m.number("loss.rwp-eps")).isEqualTo(1e-3);
     }
 }
