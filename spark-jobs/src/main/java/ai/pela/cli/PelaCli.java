@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "pela", mixinStandardHelpOptions = true, versionProvider = PelaCli.Version.class,
         description = "PELA: low-rank compression and distillation of vision transformers.",
-        subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class, BenchStepCommand.class,
+        subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class, BenchStepCommand.class, BenchCommand.class,
                 TrainCommands.TrainTeacher.class, TrainCommands.Pretrain.class, TrainCommands.TrainHead.class, ForgeScenesCommand.class,
                 EvaluateCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
