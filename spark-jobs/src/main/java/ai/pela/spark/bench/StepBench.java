@@ -62,7 +62,8 @@ public final class StepBench {
         StepFixture f = r.fixture();
         String cfg = String.format("%s κ=%s batch %d", StepFixture.describe(f.teacherConfig()),
                 f.studentConfig().lowrank().kappa(), f.batch());
-        String note = String.format("%d threads; step %.3f s vs %.3f s (ranges %s)", threads, r.ours(), r.torch(), r.spread());
+        String note = String.format("%d threads, OMP_WAIT_POLICY=%s; step %.3f s vs %.3f s (ranges %s)", threads,
+                System.getenv().getOrDefault("OMP_WAIT_POLICY", "unset"), r.ours(), r.torch(), r.spread());
         double gOurs = r.flops() / r.ours() / 1e9;
         double gTorch = r.flops() / r.torch() / 1e9;
         return List.of(
