@@ -12,6 +12,7 @@ OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.ni
 --add-opens=java.base/java.lang.invoke=ALL-UNNAMED"
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}" MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-4}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"  # as submit/pela sets it
 
 one() { # env jar -> median step seconds (the table's 4th column)
   local envs="$1"; shift
@@ -25,6 +26,7 @@ for ((r = 0; r < ROUNDS; r++)); do
   loads+=("$(cut -d' ' -f1 /proc/loadavg)")
   if ((r % 2 == 0)); then a+=("$(one "${A_ENV:-}" "$A" "$@")"); b+=("$(one "${B_ENV:-}" "$B" "$@")")
   else b+=("$(one "${B_ENV:-}" "$B" "$@")"); a+=("$(one "${A_ENV:-}" "$A" "$@")"); fi
+  echo "round $r: before ${a[-1]} s, after ${b[-1]} s, load $(cut -d' ' -f1 /proc/loadavg)" >&2
 done
 loads+=("$(cut -d' ' -f1 /proc/loadavg)")
 python3 - "${a[*]}" "${b[*]}" "${loads[*]}" <<'PY'
