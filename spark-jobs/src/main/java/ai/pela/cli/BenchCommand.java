@@ -182,7 +182,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private String commandLine() {
-        return "submit/pela bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        return "submit/pela " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 
     private void printTable(List<BenchRow> rows) {
