@@ -51,6 +51,9 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--profile", description = "Write SameDiff's op profile of the student's timed steps (Chrome trace JSON) here.")
+    Path profile;
+
     @Mixin
     CommonOptions common;
 
@@ -76,6 +79,11 @@ final class BenchStepCommand implements Callable<Integer> {
         }
         for (int i = 0; i < warmup; i++) {
             step.step(x, labels);
+        }
+        if (profile != null) {
+            // Attached after the warm-up so only timed steps are traced.
+            step.addListeners(new org.nd4j.autodiff.listeners.profiler.ProfilingListener.Builder(profile.toFile())
+                    .recordAll().build());
         }
         double[] seconds = new double[steps];
         for (int i = 0; i < steps; i++) {

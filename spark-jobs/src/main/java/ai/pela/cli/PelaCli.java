@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pela", mixinStandardHelpOptions = true, versionProvider = PelaCli.Version.class,
         description = "PELA: low-rank compression and distillation of vision transformers.",
         subcommands = {ModelInfoCommand.class, CompressCommand.class, PredictCommand.class, BenchStepCommand.class,
-                TrainCommands.TrainTeacher.class, TrainCommands.Pretrain.class, TrainCommands.TrainHead.class,
-                ForgeScenesCommand.class, ForgeCaptionsCommand.class,
+                BenchCommand.class, TrainCommands.TrainTeacher.class, TrainCommands.Pretrain.class,
+                TrainCommands.TrainHead.class, ForgeScenesCommand.class, ForgeCaptionsCommand.class,
                 EvaluateCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PelaCli implements Runnable {

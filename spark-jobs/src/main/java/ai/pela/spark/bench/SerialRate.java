@@ -1,0 +1,42 @@
+package ai.pela.spark.bench;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * Bytes per second of Java serialisation + deserialisation of a float[] (what Spark's default serializer does to
+ * the broadcast state and the workers' results), the non-network cost per copy in the cost model.
+ */
+public final class SerialRate {
+    private SerialRate() {
+    }
+
+    public static double measure(int floats, int reps) {
+        float[] a = new float[floats];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = i * 1e-6f;
+        }
+        double[] t = Timing.repeat(reps, () -> roundTrip(a));
+        return 4.0 * floats / Timing.median(t);
+    }
+
+    private static void roundTrip(float[] a) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(a.length * 4 + 64);
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(a);
+            }
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+                if (((float[]) in.readObject()).length != a.length) {
+                    throw new IllegalStateException("serialisation lost values");
+                }
+            }
+        } catch (IOException | ClassNotFoundException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+}
