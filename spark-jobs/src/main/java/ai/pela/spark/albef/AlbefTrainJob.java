@@ -26,7 +26,6 @@ import ai.pela.zoo.albef.AlbefLowRank;
 import ai.pela.zoo.albef.AlbefPelaStep;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.text.BertTokenizer;
-import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.StepHyper;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,19 +116,7 @@ public final class AlbefTrainJob {
         List<String> order = new ArrayList<>(AlbefLayout.parameterShapes(studentConfig).keySet());
         Path runDir = Storage.path(recipe.string("run-dir"));
         Checkpoints checkpoints = new Checkpoints(storage, runDir, recipe.positive("checkpoint.keep"));
-        TrainState start = checkpoints.latest().orElse(null);
-        int count = (int) Flat.length(initial.asMap(), order);
-        if (start != null && start.params().length != count) {
-            throw new PelaException(checkpoints.dir() + ": checkpoint has " + start.params().length
-                    + " parameters but the configured ALBEF student has " + count
-                    + "; use a new run-dir or the configuration the run was started with");
-        }
-        if (start == null) {
-            float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
-            start = new TrainState(p, new float[p.length], new float[p.length], 0, 0);
-        } else {
-            LOG.info("resuming {} from round {} (step {})", runDir, start.roundsDone(), start.step());
-        }
+        TrainState start = checkpoints.resumeOrStart(initial, order, "the configured ALBEF student has");
         return new Prepared(recipe, mode, storage, runDir, samples, source, plan, totalRounds, studentConfig,
                 teacherConfig, teacherWeights, textLength, negatives, initial, order, checkpoints, start);
     }

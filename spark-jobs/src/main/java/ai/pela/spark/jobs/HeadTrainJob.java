@@ -28,7 +28,6 @@ import ai.pela.zoo.dense.FcosConfig;
 import ai.pela.zoo.dense.HeadConfig;
 import ai.pela.zoo.dense.UperNetConfig;
 import ai.pela.zoo.io.StateDict;
-import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.StepHyper;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -105,19 +104,7 @@ public final class HeadTrainJob {
         List<String> order = new ArrayList<>(DenseModel.parameterShapes(backbone, head).keySet());
         Path runDir = Storage.path(recipe.string("run-dir"));
         Checkpoints checkpoints = new Checkpoints(storage, runDir, recipe.positive("checkpoint.keep"));
-        TrainState start = checkpoints.latest().orElse(null);
-        int count = (int) Flat.length(initial.asMap(), order);
-        if (start != null && start.params().length != count) {
-            throw new PelaException(checkpoints.dir() + ": checkpoint has " + start.params().length
-                    + " parameters but the configured backbone and head have " + count
-                    + "; use a new run-dir or the configuration the run was started with");
-        }
-        if (start == null) {
-            float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
-            start = new TrainState(p, new float[p.length], new float[p.length], 0, 0);
-        } else {
-            LOG.info("resuming {} from round {} (step {})", runDir, start.roundsDone(), start.step());
-        }
+        TrainState start = checkpoints.resumeOrStart(initial, order, "the configured backbone and head have");
         return new Prepared(recipe, task, storage, runDir, backbone, head, samples, source, plan, totalRounds, initial,
                 order, checkpoints, start);
     }

@@ -10,7 +10,6 @@ import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.ParameterAveraging;
 import ai.pela.spark.train.Recipe;
 import ai.pela.spark.train.TrainState;
-import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
@@ -101,19 +100,7 @@ public final class TrainJob {
 
         List<String> order = new ArrayList<>(VitLayout.parameterShapes(studentConfig).keySet());
         Checkpoints checkpoints = new Checkpoints(storage, runDir, recipe.positive("checkpoint.keep"));
-        TrainState start = checkpoints.latest().orElse(null);
-        int paramCount = (int) Flat.length(initial.asMap(), order);
-        if (start != null) {
-            if (start.params().length != paramCount) {
-                throw new PelaException(checkpoints.dir() + ": checkpoint has " + start.params().length
-                        + " parameters but the configured student has " + paramCount
-                        + "; use a new run-dir or the configuration the run was started with");
-            }
-            LOG.info("resuming {} from round {} (step {})", runDir, start.roundsDone(), start.step());
-        } else {
-            float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
-            start = new TrainState(p, new float[p.length], new float[p.length], 0, 0);
-        }
+        TrainState start = checkpoints.resumeOrStart(initial, order, "the configured student has");
         ResourceProfile gpus = GpuProfile.build(GpuProfile.Settings.from(recipe)).orElse(null);
         ModelSpec.checkPrecision(recipe.string("gpu.teacher-precision"));
         return new Prepared(recipe, mode, storage, runDir, data, plan, totalRounds, studentConfig, teacherConfig,

@@ -4,6 +4,7 @@ import ai.pela.spark.io.Storage;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.train.Flat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,6 +57,29 @@ public final class Checkpoints {
 
     public Path dir() {
         return dir;
+    }
+
+    /**
+     * Where a run starts: the newest intact checkpoint, or round 0 with {@code initial}'s parameters (in {@code order})
+     * and zero optimiser moments.
+     *
+     * @param configured how the error names the configured model, e.g. "the configured student has"
+     * @throws PelaException when the checkpoint holds another number of parameters than the configured model
+     */
+    public TrainState resumeOrStart(StateDict initial, List<String> order, String configured) {
+        int count = (int) Flat.length(initial.asMap(), order);
+        Optional<TrainState> latest = latest();
+        if (latest.isEmpty()) {
+            float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
+            return new TrainState(p, new float[p.length], new float[p.length], 0, 0);
+        }
+        TrainState start = latest.get();
+        if (start.params().length != count) {
+            throw new PelaException(dir + ": checkpoint has " + start.params().length + " parameters but " + configured
+                    + " " + count + "; use a new run-dir or the configuration the run was started with");
+        }
+        LOG.info("resuming {} from round {} (step {})", dir.getParent(), start.roundsDone(), start.step());
+        return start;
     }
 
     public Path write(TrainState s) {
