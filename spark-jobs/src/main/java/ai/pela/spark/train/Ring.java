@@ -1,0 +1,261 @@
+package ai.pela.spark.train;
+
+import ai.pela.zoo.PelaException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
+
+/**
+ * A ring all-reduce between the N tasks of one round, over plain TCP: rank i sends to rank i+1 and receives from
+ * rank i-1. A sum is a reduce-scatter (N-1 steps, each rank ends owning the full sum of one N-th of the vector)
+ * followed by an all-gather (N-1 steps), so every link carries 2·(N-1)/N of the vector whatever N is — the
+ * bandwidth-optimal exchange that treeAggregate (⌈√N⌉ copies through one node, then the driver) is not.
+ *
+ * <p>Hand-written because nothing on a Spark executor offers a collective for large arrays: BarrierTaskContext's
+ * allGather carries strings through the driver, and Gloo/NCCL/Horovod have no Java bindings that ND4J's CPU and CUDA
+ * backends could share. The addresses are exchanged through that allGather; each step's send runs on a second
+ * thread while the receive runs on the caller's, so two ranks sending to each other cannot block on full buffers.
+ *
+ * <p>On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve the bytes. With BF16
+ * every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
+ */
+final class Ring implements Closeable {
+    /** Wire format of the values. */
+    enum Precision {
+        FP32(4), BF16(2);
+
+        final int bytes;
+
+        Precision(int bytes) {
+            this.bytes = bytes;
+        }
+
+        static Precision parse(String s, String key) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "fp32" -> FP32;
+                case "bf16" -> BF16;
+                default -> throw new PelaException(key + ": '" + s + "' is not a wire precision; use fp32 or bf16");
+            };
+        }
+    }
+
+    private static final int CONNECT_TIMEOUT_MS = 60_000;
+    private static final int READ_TIMEOUT_MS = 600_000;
+
+    private final int rank;
+    private final int size;
+    private final Socket toNext;
+    private final Socket fromPrev;
+    private final DataOutputStream out;
+    private final DataInputStream in;
+    private final ExecutorService sender;
+    private long bytesSent;
+
+    private Ring(int rank, int size, Socket toNext, Socket fromPrev) throws IOException {
+        this.rank = rank;
+        this.size = size;
+        this.toNext = toNext;
+        this.fromPrev = fromPrev;
+        this.out = toNext == null ? null : new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
+        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(fromPrev.getInputStream(), 1 << 16));
+        this.sender = size == 1 ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pela-ring-send-" + rank);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port" through {@code allGather}
+     * (which must return every rank's string in rank order, as BarrierTaskContext's does), connects to the next rank
+     * and accepts the previous one.
+     */
+    static Ring join(int rank, int size, String host, UnaryOperator<String[]> allGather) {
+        if (size == 1) {
+            allGather.apply(new String[] {""});
+            try {
+                return new Ring(0, 1, null, null);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(new InetSocketAddress(host, 0));
+            server.setSoTimeout(CONNECT_TIMEOUT_MS);
+            String[] addresses = allGather.apply(new String[] {host + ":" + server.getLocalPort()});
+            String next = addresses[(rank + 1) % size];
+            int colon = next.lastIndexOf(':');
+            Socket toNext = new Socket();
+            toNext.setTcpNoDelay(true);
+            toNext.connect(new InetSocketAddress(next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))),
+                    CONNECT_TIMEOUT_MS);
+            new DataOutputStream(toNext.getOutputStream()).writeInt(rank);
+            Socket fromPrev = server.accept();
+            fromPrev.setSoTimeout(READ_TIMEOUT_MS);
+            int prev = new DataInputStream(fromPrev.getInputStream()).readInt();
+            if (prev != (rank + size - 1) % size) {
+                throw new PelaException("ring: rank " + rank + " expected rank " + (rank + size - 1) % size
+                        + " to connect, got rank " + prev);
+            }
+            return new Ring(rank, size, toNext, fromPrev);
+        } catch (IOException e) {
+            throw new PelaException("ring: rank " + rank + " of " + size + " could not connect on " + host + ": " + e, e);
+        }
+    }
+
+    int rank() {
+        return rank;
+    }
+
+    int size() {
+        return size;
+    }
+
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    /** Replaces {@code data} on every rank by the element-wise sum of all ranks' {@code data} (same length everywhere). */
+    void sumInPlace(float[] data, Precision p) {
+        if (size == 1) {
+            return;
+        }
+        // Reduce-scatter: at step s rank r sends chunk (r - s) and adds the received chunk (r - s - 1) into its own.
+        for (int s = 0; s < size - 1; s++) {
+            int send = Math.floorMod(rank - s, size);
+            int recv = Math.floorMod(rank - s - 1, size);
+            exchange(data, send, recv, p, true);
+        }
+        // Rank r now owns the full sum of chunk (r + 1); with BF16 it keeps what the others will decode.
+        int owned = Math.floorMod(rank + 1, size);
+        if (p == Precision.BF16) {
+            int from = chunkStart(data.length, owned);
+            int to = chunkStart(data.length, owned + 1);
+            for (int i = from; i < to; i++) {
+                data[i] = bf16ToFloat(floatToBf16(data[i]));
+            }
+        }
+        // All-gather: at step s rank r passes on chunk (r + 1 - s) and stores the received chunk (r - s).
+        for (int s = 0; s < size - 1; s++) {
+            int send = Math.floorMod(rank + 1 - s, size);
+            int recv = Math.floorMod(rank - s, size);
+            exchange(data, send, recv, p, false);
+        }
+    }
+
+    /** Makes every rank's {@code data} equal to {@code root}'s, passed along the ring. */
+    void broadcast(float[] data, int root) {
+        if (size == 1) {
+            return;
+        }
+        int hops = Math.floorMod(rank - root, size); // how far downstream of the root this rank is
+        try {
+            if (hops != 0) {
+                read(data, 0, data.length, Precision.FP32, false);
+            }
+            if (hops != size - 1) {
+                write(data, 0, data.length, Precision.FP32);
+                out.flush();
+            }
+        } catch (IOException e) {
+            throw failure(e);
+        }
+    }
+
+    private void exchange(float[] data, int sendChunk, int recvChunk, Precision p, boolean add) {
+        int sFrom = chunkStart(data.length, sendChunk);
+        int sTo = chunkStart(data.length, sendChunk + 1);
+        Future<?> sent = sender.submit(() -> {
+            write(data, sFrom, sTo, p);
+            out.flush();
+            return null;
+        });
+        try {
+            read(data, chunkStart(data.length, recvChunk), chunkStart(data.length, recvChunk + 1), p, add);
+            sent.get();
+        } catch (IOException e) {
+            sent.cancel(true);
+            throw failure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PelaException("ring: rank " + rank + " interrupted", e);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause());
+        }
+    }
+
+    private int chunkStart(int length, int chunk) {
+        return (int) ((long) length * chunk / size);
+    }
+
+    private void write(float[] data, int from, int to, Precision p) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((to - from) * p.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (p == Precision.FP32) {
+            b.asFloatBuffer().put(data, from, to - from);
+        } else {
+            for (int i = from; i < to; i++) {
+                b.putShort(floatToBf16(data[i]));
+            }
+        }
+        out.write(b.array());
+        bytesSent += b.capacity();
+    }
+
+    private void read(float[] data, int from, int to, Precision p, boolean add) throws IOException {
+        byte[] bytes = new byte[(to - from) * p.bytes];
+        in.readFully(bytes);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = from; i < to; i++) {
+            float v = p == Precision.FP32 ? b.getFloat() : bf16ToFloat(b.getShort());
+            data[i] = add ? data[i] + v : v;
+        }
+    }
+
+    private PelaException failure(Throwable e) {
+        return new PelaException("ring: rank " + rank + " of " + size + " lost its neighbour: " + e, e);
+    }
+
+    /** The upper half of the FP32 bits, rounded to nearest even (NaN stays NaN). */
+    static short floatToBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        int rounding = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + rounding) >>> 16);
+    }
+
+    static float bf16ToFloat(short h) {
+        return Float.intBitsToFloat((h & 0xFFFF) << 16);
+    }
+
+    @Override
+    public void close() {
+        if (sender != null) {
+            sender.shutdownNow();
+        }
+        for (Socket s : new Socket[] {toNext, fromPrev}) {
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing after the exchange: nothing left to lose
+                }
+            }
+        }
+    }
+}
