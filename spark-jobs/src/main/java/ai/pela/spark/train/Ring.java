@@ -34,25 +34,6 @@ import java.util.function.UnaryOperator;
  * every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
  */
 final class Ring implements Closeable {
-    /** Wire format of the values. */
-    enum Precision {
-        FP32(4), BF16(2);
-
-        final int bytes;
-
-        Precision(int bytes) {
-            this.bytes = bytes;
-        }
-
-        static Precision parse(String s, String key) {
-            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-                case "fp32" -> FP32;
-                case "bf16" -> BF16;
-                default -> throw new PelaException(key + ": '" + s + "' is not a wire precision; use fp32 or bf16");
-            };
-        }
-    }
-
     private static final int CONNECT_TIMEOUT_MS = 60_000;
     private static final int READ_TIMEOUT_MS = 600_000;
 
@@ -130,7 +111,7 @@ final class Ring implements Closeable {
     }
 
     /** Replaces {@code data} on every rank by the element-wise sum of all ranks' {@code data} (same length everywhere). */
-    void sumInPlace(float[] data, Precision p) {
+    void sumInPlace(float[] data, WirePrecision p) {
         if (size == 1) {
             return;
         }
@@ -142,7 +123,7 @@ final class Ring implements Closeable {
         }
         // Rank r now owns the full sum of chunk (r + 1); with BF16 it keeps what the others will decode.
         int owned = Math.floorMod(rank + 1, size);
-        if (p == Precision.BF16) {
+        if (p == WirePrecision.BF16) {
             int from = chunkStart(data.length, owned);
             int to = chunkStart(data.length, owned + 1);
             for (int i = from; i < to; i++) {
@@ -165,10 +146,10 @@ final class Ring implements Closeable {
         int hops = Math.floorMod(rank - root, size); // how far downstream of the root this rank is
         try {
             if (hops != 0) {
-                read(data, 0, data.length, Precision.FP32, false);
+                read(data, 0, data.length, WirePrecision.FP32, false);
             }
             if (hops != size - 1) {
-                write(data, 0, data.length, Precision.FP32);
+                write(data, 0, data.length, WirePrecision.FP32);
                 out.flush();
             }
         } catch (IOException e) {
@@ -176,7 +157,7 @@ final class Ring implements Closeable {
         }
     }
 
-    private void exchange(float[] data, int sendChunk, int recvChunk, Precision p, boolean add) {
+    private void exchange(float[] data, int sendChunk, int recvChunk, WirePrecision p, boolean add) {
         int sFrom = chunkStart(data.length, sendChunk);
         int sTo = chunkStart(data.length, sendChunk + 1);
         Future<?> sent = sender.submit(() -> {
@@ -202,9 +183,9 @@ final class Ring implements Closeable {
         return (int) ((long) length * chunk / size);
     }
 
-    private void write(float[] data, int from, int to, Precision p) throws IOException {
+    private void write(float[] data, int from, int to, WirePrecision p) throws IOException {
         ByteBuffer b = ByteBuffer.allocate((to - from) * p.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (p == Precision.FP32) {
+        if (p == WirePrecision.FP32) {
             b.asFloatBuffer().put(data, from, to - from);
         } else {
             for (int i = from; i < to; i++) {
@@ -215,12 +196,12 @@ final class Ring implements Closeable {
         bytesSent += b.capacity();
     }
 
-    private void read(float[] data, int from, int to, Precision p, boolean add) throws IOException {
+    private void read(float[] data, int from, int to, WirePrecision p, boolean add) throws IOException {
         byte[] bytes = new byte[(to - from) * p.bytes];
         in.readFully(bytes);
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = from; i < to; i++) {
-            float v = p == Precision.FP32 ? b.getFloat() : bf16ToFloat(b.getShort());
+            float v = p == WirePrecision.FP32 ? b.getFloat() : bf16ToFloat(b.getShort());
             data[i] = add ? data[i] + v : v;
         }
     }

@@ -90,7 +90,7 @@ class RingTest {
         for (int length : new int[] {1003, 2}) {
             float[][] x = randomInputs(ranks, length, 7);
             List<float[]> got = onRing(x, (ring, d) -> {
-                ring.sumInPlace(d, Ring.Precision.FP32);
+                ring.sumInPlace(d, WirePrecision.FP32);
                 return d;
             });
             for (int i = 0; i < length; i++) {
@@ -113,7 +113,7 @@ class RingTest {
         int ranks = 4;
         float[][] x = randomInputs(ranks, 4096, 3);
         List<float[]> got = onRing(x, (ring, d) -> {
-            ring.sumInPlace(d, Ring.Precision.BF16);
+            ring.sumInPlace(d, WirePrecision.BF16);
             return d;
         });
         double maxRel = 0;
@@ -160,7 +160,7 @@ class RingTest {
 
     @Test
     void aWrongPrecisionNameIsRejectedNamingTheKey() {
-        assertThatThrownBy(() -> Ring.Precision.parse("fp8", "train.exchange-precision"))
+        assertThatThrownBy(() -> WirePrecision.parse("fp8", "train.exchange-precision"))
                 .isInstanceOf(PelaException.class).hasMessageContaining("train.exchange-precision")
                 .hasMessageContaining("fp8");
     }
