@@ -153,7 +153,7 @@ public final class ParameterAveraging {
             throw new PelaException("round " + r + " rejected: averaged " + bad + " is not finite; no checkpoint was written");
         }
         TrainState next = ring
-                ? new TrainState(sum.ringParams, checkpointDue ? sum.ringM : state.m(), checkpointDue ? sum.ringV : state.v(),
+                ? new TrainState(RingWorker.applyDelta(state.params(), sum.ringDelta()), checkpointDue ? sum.ringM : state.m(), checkpointDue ? sum.ringV : state.v(),
                         state.step() + settings.localSteps(), r + 1)
                 : new TrainState(WorkerResult.average(sum.params, sum.examples), WorkerResult.average(sum.m, sum.examples),
                         WorkerResult.average(sum.v, sum.examples), state.step() + settings.localSteps(), r + 1);
@@ -266,8 +266,8 @@ public final class ParameterAveraging {
                 return "loss component '" + names.get(i) + "'";
             }
         }
-        if (s.ringParams != null) {
-            for (float p : s.ringParams) {
+        if (s.ringDelta != null || s.ringDeltaBf16 != null) {
+            for (float p : s.ringDelta()) {
                 if (!Float.isFinite(p)) {
                     return "parameters";
                 }

@@ -14,7 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The executor side of a round under the ring exchange. The trainer stays on its executor between rounds with the
  * averaged parameters already in place, so nothing is broadcast in the steady state: the task runs its k steps,
  * sums the example-weighted parameter changes with the other tasks in a ring all-reduce, applies the average, and
- * only rank 0 sends the averaged parameters to the driver (for checkpoints and for recovery). AdamW's moments stay
+ * only rank 0 sends the averaged change to the driver (which applies it to its copy, for checkpoints and recovery). AdamW's moments stay
  * with each worker's trainer (local Adam) and are averaged in the ring only on checkpoint rounds, so a checkpoint
  * holds the same state every worker continues from.
  *
@@ -67,10 +67,12 @@ final class RingWorker {
             if (anyNonFinite || total == 0) {
                 return r; // the driver rejects the round; the trainers stay untagged
             }
-            average(step, start, r.examples / (double) total, in, ring);
+            float[] delta = average(step, start, r.examples / (double) total, in, ring);
             WorkerCache.tag(step, tag(in.runId(), in.round() + 1), task.worker());
             if (rank == 0) {
-                r.ringParams = step.exportParams().toFloatVector();
+                // The driver adds the same averaged change to the same start, so it gets the same bits as every worker
+                // for the wire's bytes: with BF16 the change travels as the BF16 values everyone added.
+                r.setRingDelta(delta, in.precision());
                 if (in.averageMoments()) {
                     OptimizerState st = step.exportOptimizer();
                     r.ringM = st.m().toFloatVector();
@@ -133,7 +135,7 @@ final class RingWorker {
      * as changes so that BF16 on the wire rounds the small update rather than the parameter — and on checkpoint
      * rounds its moments by their weighted average. The optimiser step becomes the round's end for everyone.
      */
-    private static void average(TrainStep step, float[] start, double weight, Input in, Ring ring) {
+    private static float[] average(TrainStep step, float[] start, double weight, Input in, Ring ring) {
         int n = start.length;
         float[] p = step.exportParams().toFloatVector();
         OptimizerState st = step.exportOptimizer();
@@ -150,13 +152,21 @@ final class RingWorker {
             }
         }
         ring.sumInPlace(buf, in.precision());
-        for (int i = 0; i < n; i++) {
-            p[i] = start[i] + buf[i];
-        }
+        p = applyDelta(start, java.util.Arrays.copyOf(buf, n));
         if (in.averageMoments()) {
             System.arraycopy(buf, n, m, 0, n);
             System.arraycopy(buf, 2 * n, v, 0, n);
         }
         importState(step, p, m, v, in.step() + in.localSteps());
+        return java.util.Arrays.copyOf(buf, n);
+    }
+
+    /** start + delta, element by element in float: what every worker computed in {@link #average}. */
+    static float[] applyDelta(float[] start, float[] delta) {
+        float[] p = new float[start.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = start[i] + delta[i];
+        }
+        return p;
     }
 }

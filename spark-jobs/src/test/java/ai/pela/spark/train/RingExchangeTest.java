@@ -21,6 +21,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The ring exchange on local Spark with 2 workers (a barrier stage of 2 tasks), on ParameterAveragingTest's toy
@@ -82,16 +84,20 @@ class RingExchangeTest {
         assertThat(ring.step()).isEqualTo(3);
     }
 
-    @Test
-    void aRunResumedFromACheckpointEndsBitForBitWhereTheUninterruptedOneDoes(@TempDir Path dir) {
+    /**
+     * Also shows that the driver's copy (applied from rank 0's averaged change) is bit-identical to what the workers
+     * hold: the resumed run starts from the driver's checkpoint, the uninterrupted one from the workers' trainers.
+     */
+    @ParameterizedTest
+    @EnumSource(WirePrecision.class)
+    void aRunResumedFromACheckpointEndsBitForBitWhereTheUninterruptedOneDoes(WirePrecision precision, @TempDir Path dir) {
         // 5 rounds, checkpoints after rounds 2 and 4 (and the last): between them the moments stay with each worker.
-        TrainState whole = trainer(dir.resolve("whole"), 5, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
-                .run(fresh());
+        TrainState whole = trainer(dir.resolve("whole"), 5, 2, ParameterAveraging.Exchange.RING, precision).run(fresh());
         Path cut = dir.resolve("cut");
-        trainer(cut, 2, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32).run(fresh());
+        trainer(cut, 2, 2, ParameterAveraging.Exchange.RING, precision).run(fresh());
         TrainState resumed = new Checkpoints(Storage.local(), Storage.path(cut.toString()), 10).latest().orElseThrow();
         assertThat(resumed.roundsDone()).isEqualTo(2);
-        TrainState end = trainer(cut, 5, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32).run(resumed);
+        TrainState end = trainer(cut, 5, 2, ParameterAveraging.Exchange.RING, precision).run(resumed);
         assertThat(end.roundsDone()).isEqualTo(5);
         assertThat(end.params()).isEqualTo(whole.params());
         assertThat(end.m()).isEqualTo(whole.m());
