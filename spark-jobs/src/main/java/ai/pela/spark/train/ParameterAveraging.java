@@ -72,6 +72,21 @@ public final class ParameterAveraging {
     private final String runId = java.util.UUID.randomUUID().toString();
     /** Ring exchange: no trainer holds the state yet (the run's first round), so the driver broadcasts it. */
     private boolean ringNeedsState = true;
+    /**
+     * Ring exchange: the last state the driver holds in full — the run's start or its last checkpoint round. Between
+     * checkpoints the parameters live on the executors only; the driver's TrainState then carries these (stale)
+     * vectors with the current round count, and is never checkpointed.
+     */
+    private TrainState synced;
+
+    /** Ring exchange: no trainer holds the round's state and the driver's is older; go back to {@link #synced}. */
+    private static final class Rewind extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Rewind(String message) {
+            super(message, null, false, false);
+        }
+    }
 
     /** Called on the driver after each round (and its checkpoint, if one was due). */
     @FunctionalInterface
@@ -107,11 +122,22 @@ public final class ParameterAveraging {
         int rpe = plan.roundsPerEpoch();
         long runStart = System.nanoTime();
         int firstRound = start.roundsDone();
+        synced = start;
         while (state.roundsDone() < settings.totalRounds()) {
             int r = state.roundsDone();
             boolean checkpointDue = (r + 1) % settings.checkpointEvery() == 0 || (r + 1) % rpe == 0
                     || r + 1 == settings.totalRounds();
-            RoundOutcome out = round(r, state, checkpointDue);
+            RoundOutcome out;
+            try {
+                out = round(r, state, checkpointDue);
+            } catch (Rewind e) {
+                LOG.warn("round {}: {}; going back to round {} (the last state the driver holds) and running rounds {}-{}"
+                        + " again", r, e.getMessage(), synced.roundsDone(), synced.roundsDone(), r);
+                state = synced;
+                metrics.truncate(synced.roundsDone());
+                ringNeedsState = true;
+                continue;
+            }
             state = out.state();
             metrics.add(out.metrics());
             logProgress(out.metrics(), r - firstRound + 1, runStart);
@@ -152,10 +178,7 @@ public final class ParameterAveraging {
         if (bad != null) {
             throw new PelaException("round " + r + " rejected: averaged " + bad + " is not finite; no checkpoint was written");
         }
-        TrainState next = ring
-                ? new TrainState(RingWorker.applyDelta(state.params(), sum.ringDelta()), checkpointDue ? sum.ringM : state.m(), checkpointDue ? sum.ringV : state.v(),
-                        state.step() + settings.localSteps(), r + 1)
-                : new TrainState(WorkerResult.average(sum.params, sum.examples), WorkerResult.average(sum.m, sum.examples),
+        TrainState next = ring ? ringState(sum, state, r, checkpointDue) : new TrainState(WorkerResult.average(sum.params, sum.examples), WorkerResult.average(sum.m, sum.examples),
                         WorkerResult.average(sum.v, sum.examples), state.step() + settings.localSteps(), r + 1);
         if (!sum.skipped.isEmpty()) {
             LOG.warn("round {}: skipped {} bad image(s): {}", r, sum.skipped.size(), sum.skipped);
@@ -178,6 +201,16 @@ public final class ParameterAveraging {
         return new RoundOutcome(next, m);
     }
 
+    private TrainState ringState(WorkerResult sum, TrainState state, int r, boolean checkpointDue) {
+        long step = state.step() + settings.localSteps();
+        if (!checkpointDue) {
+            return new TrainState(synced.params(), synced.m(), synced.v(), step, r + 1);
+        }
+        synced = new TrainState(WirePrecision.FP32.unpack(sum.ringParams), WirePrecision.FP32.unpack(sum.ringM),
+                WirePrecision.FP32.unpack(sum.ringV), step, r + 1);
+        return synced;
+    }
+
     /** The tree exchange: broadcast the state, k steps per task, treeAggregate of the weighted results. */
     private WorkerResult treeStage(TrainState state, List<RoundTask> tasks, long[] broadcastNanos, long t0) {
         Broadcast<RoundInput> b = sc.broadcast(new RoundInput(state.params(), state.m(), state.v(), state.step()));
@@ -197,15 +230,17 @@ public final class ParameterAveraging {
 
     /**
      * The ring exchange: a barrier stage whose tasks average among themselves ({@link RingWorker}); the driver gets
-     * the averaged state from rank 0 and every task's losses. The state is broadcast only when no trainer can hold
-     * it: on the run's first round, and again when a round finds none that does.
+     * every task's losses, and the averaged state from rank 0 on checkpoint rounds. The state is broadcast only when
+     * no trainer can hold it: on the run's first round and after going back to {@link #synced}. When a round finds
+     * no trainer holding its state (all executors replaced) and the driver's copy is older, the rounds since that
+     * copy are run again ({@link Rewind}): deterministic seeds make them the same rounds.
      */
     private WorkerResult ringStage(int r, TrainState state, List<RoundTask> tasks, boolean checkpointDue,
             long[] broadcastNanos) {
         for (int attempt = 0; ; attempt++) {
             long b0 = System.nanoTime();
-            Broadcast<RoundInput> b = ringNeedsState
-                    ? sc.broadcast(new RoundInput(state.params(), state.m(), state.v(), state.step())) : null;
+            Broadcast<RoundInput> b = ringNeedsState && synced.roundsDone() == r
+                    ? sc.broadcast(new RoundInput(synced.params(), synced.m(), synced.v(), synced.step())) : null;
             broadcastNanos[0] = System.nanoTime() - b0;
             RingWorker.Input in = new RingWorker.Input(runId, r, state.step(), settings.localSteps(), checkpointDue,
                     settings.precision(), b);
@@ -223,10 +258,15 @@ public final class ParameterAveraging {
                             + " barrier stage), but the cluster has fewer task slots; lower train.workers or use"
                             + " train.exchange = tree: " + msg, e);
                 }
-                if (msg.contains(RingWorker.MISSING_STATE) && b == null && attempt == 0) {
-                    LOG.warn("round {}: no executor holds the round's state (executors replaced?); broadcasting it", r);
-                    ringNeedsState = true;
-                    continue;
+                if (msg.contains(RingWorker.MISSING_STATE) && b == null) {
+                    if (synced.roundsDone() != r) {
+                        throw new Rewind("no executor holds the round's state (executors replaced?)");
+                    }
+                    if (attempt == 0) {
+                        LOG.warn("round {}: no executor holds the round's state (executors replaced?); broadcasting it", r);
+                        ringNeedsState = true;
+                        continue;
+                    }
                 }
                 if (e instanceof RuntimeException re) {
                     throw re;
@@ -266,13 +306,16 @@ public final class ParameterAveraging {
                 return "loss component '" + names.get(i) + "'";
             }
         }
-        if (s.ringDelta != null || s.ringDeltaBf16 != null) {
-            for (float p : s.ringDelta()) {
+        if (s.ringParams != null) {
+            for (float p : WirePrecision.FP32.unpack(s.ringParams)) {
                 if (!Float.isFinite(p)) {
                     return "parameters";
                 }
             }
             return null;
+        }
+        if (s.params == null) {
+            return null; // a ring round between checkpoints: the parameters stayed on the executors
         }
         for (double p : s.params) {
             if (!Double.isFinite(p)) {

@@ -11,8 +11,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -123,12 +121,8 @@ final class Ring implements Closeable {
         }
         // Rank r now owns the full sum of chunk (r + 1); with BF16 it keeps what the others will decode.
         int owned = Math.floorMod(rank + 1, size);
-        if (p == WirePrecision.BF16) {
-            int from = chunkStart(data.length, owned);
-            int to = chunkStart(data.length, owned + 1);
-            for (int i = from; i < to; i++) {
-                data[i] = bf16ToFloat(floatToBf16(data[i]));
-            }
+        for (int i = chunkStart(data.length, owned); i < chunkStart(data.length, owned + 1); i++) {
+            data[i] = p.round(data[i]);
         }
         // All-gather: at step s rank r passes on chunk (r + 1 - s) and stores the received chunk (r - s).
         for (int s = 0; s < size - 1; s++) {
@@ -184,44 +178,19 @@ final class Ring implements Closeable {
     }
 
     private void write(float[] data, int from, int to, WirePrecision p) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate((to - from) * p.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (p == WirePrecision.FP32) {
-            b.asFloatBuffer().put(data, from, to - from);
-        } else {
-            for (int i = from; i < to; i++) {
-                b.putShort(floatToBf16(data[i]));
-            }
-        }
-        out.write(b.array());
-        bytesSent += b.capacity();
+        byte[] bytes = p.pack(data, from, to);
+        out.write(bytes);
+        bytesSent += bytes.length;
     }
 
     private void read(float[] data, int from, int to, WirePrecision p, boolean add) throws IOException {
         byte[] bytes = new byte[(to - from) * p.bytes];
         in.readFully(bytes);
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = from; i < to; i++) {
-            float v = p == WirePrecision.FP32 ? b.getFloat() : bf16ToFloat(b.getShort());
-            data[i] = add ? data[i] + v : v;
-        }
+        p.unpack(bytes, data, from, add);
     }
 
     private PelaException failure(Throwable e) {
         return new PelaException("ring: rank " + rank + " of " + size + " lost its neighbour: " + e, e);
-    }
-
-    /** The upper half of the FP32 bits, rounded to nearest even (NaN stays NaN). */
-    static short floatToBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        int rounding = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + rounding) >>> 16);
-    }
-
-    static float bf16ToFloat(short h) {
-        return Float.intBitsToFloat((h & 0xFFFF) << 16);
     }
 
     @Override

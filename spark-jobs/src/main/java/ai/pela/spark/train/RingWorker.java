@@ -13,14 +13,14 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The executor side of a round under the ring exchange. The trainer stays on its executor between rounds with the
  * averaged parameters already in place, so nothing is broadcast in the steady state: the task runs its k steps,
- * sums the example-weighted parameter changes with the other tasks in a ring all-reduce, applies the average, and
- * only rank 0 sends the averaged change to the driver (which applies it to its copy, for checkpoints and recovery). AdamW's moments stay
- * with each worker's trainer (local Adam) and are averaged in the ring only on checkpoint rounds, so a checkpoint
- * holds the same state every worker continues from.
+ * sums the example-weighted parameter changes with the other tasks in a ring all-reduce and applies the average.
+ * AdamW's moments stay with each worker's trainer (local Adam) and are averaged in the ring only on checkpoint
+ * rounds; only then does rank 0 send the state — now the same on every worker — to the driver, which checkpoints it.
  *
  * <p>A trainer that does not hold the round's state (a new executor, a retried stage) gets it from a rank that
  * does, along the ring; when no rank holds it (the run's first round, a resumed run) from the driver's broadcast;
- * with neither it fails with {@link #MISSING_STATE}, and the driver re-runs the round with a broadcast.
+ * with neither it fails with {@link #MISSING_STATE}, and the driver goes back to its last checkpointed state (see
+ * {@link ParameterAveraging}).
  */
 final class RingWorker {
     static final String MISSING_STATE = "no trainer holds the state of round";
@@ -67,17 +67,14 @@ final class RingWorker {
             if (anyNonFinite || total == 0) {
                 return r; // the driver rejects the round; the trainers stay untagged
             }
-            float[] delta = average(step, start, r.examples / (double) total, in, ring);
+            average(step, start, r.examples / (double) total, in, ring);
             WorkerCache.tag(step, tag(in.runId(), in.round() + 1), task.worker());
-            if (rank == 0) {
-                // The driver adds the same averaged change to the same start, so it gets the same bits as every worker
-                // for the wire's bytes: with BF16 the change travels as the BF16 values everyone added.
-                r.setRingDelta(delta, in.precision());
-                if (in.averageMoments()) {
-                    OptimizerState st = step.exportOptimizer();
-                    r.ringM = st.m().toFloatVector();
-                    r.ringV = st.v().toFloatVector();
-                }
+            if (rank == 0 && in.averageMoments()) {
+                // Checkpoint rounds only: the state every worker now holds, for the driver to checkpoint.
+                OptimizerState st = step.exportOptimizer();
+                r.ringParams = WirePrecision.FP32.pack(step.exportParams().toFloatVector());
+                r.ringM = WirePrecision.FP32.pack(st.m().toFloatVector());
+                r.ringV = WirePrecision.FP32.pack(st.v().toFloatVector());
             }
             r.maxComputeNanos = computeNanos;
             r.maxBroadcastFetchNanos = fetchNanos;
@@ -135,7 +132,7 @@ final class RingWorker {
      * as changes so that BF16 on the wire rounds the small update rather than the parameter — and on checkpoint
      * rounds its moments by their weighted average. The optimiser step becomes the round's end for everyone.
      */
-    private static float[] average(TrainStep step, float[] start, double weight, Input in, Ring ring) {
+    private static void average(TrainStep step, float[] start, double weight, Input in, Ring ring) {
         int n = start.length;
         float[] p = step.exportParams().toFloatVector();
         OptimizerState st = step.exportOptimizer();
@@ -158,11 +155,9 @@ final class RingWorker {
             System.arraycopy(buf, 2 * n, v, 0, n);
         }
         importState(step, p, m, v, in.step() + in.localSteps());
-        return java.util.Arrays.copyOf(buf, n);
     }
 
-    /** start + delta, element by element in float: what every worker computed in {@link #average}. */
-    static float[] applyDelta(float[] start, float[] delta) {
+    private static float[] applyDelta(float[] start, float[] delta) {
         float[] p = new float[start.length];
         for (int i = 0; i < p.length; i++) {
             p[i] = start[i] + delta[i];

@@ -25,14 +25,10 @@ public final class WorkerResult implements Serializable {
     long maxBroadcastFetchNanos;
     final List<String> skipped = new ArrayList<>();
     String nonFinite;
-    /**
-     * Ring exchange, sent by rank 0 only: the averaged parameter change (FP32, or the BF16 values of the wire as
-     * 16-bit patterns: half the bytes) and, on checkpoint rounds, the averaged moments.
-     */
-    float[] ringDelta;
-    short[] ringDeltaBf16;
-    float[] ringM;
-    float[] ringV;
+    /** Ring exchange, sent by rank 0 on checkpoint rounds only: the averaged state, packed as FP32 bytes. */
+    byte[] ringParams;
+    byte[] ringM;
+    byte[] ringV;
     /** Ring exchange: bytes the workers sent to their neighbours, summed. */
     long ringBytes;
 
@@ -66,37 +62,13 @@ public final class WorkerResult implements Serializable {
         if (nonFinite == null) {
             nonFinite = o.nonFinite;
         }
-        if (o.ringDelta != null || o.ringDeltaBf16 != null) {
-            ringDelta = o.ringDelta;
-            ringDeltaBf16 = o.ringDeltaBf16;
+        if (o.ringParams != null) {
+            ringParams = o.ringParams;
             ringM = o.ringM;
             ringV = o.ringV;
         }
         ringBytes += o.ringBytes;
         return this;
-    }
-
-    void setRingDelta(float[] delta, WirePrecision p) {
-        if (p == WirePrecision.FP32) {
-            ringDelta = delta;
-            return;
-        }
-        ringDeltaBf16 = new short[delta.length];
-        for (int i = 0; i < delta.length; i++) {
-            ringDeltaBf16[i] = Ring.floatToBf16(delta[i]); // exact: the values are BF16 already
-        }
-    }
-
-    /** The averaged parameter change rank 0 sent, or null when none was sent. */
-    float[] ringDelta() {
-        if (ringDeltaBf16 == null) {
-            return ringDelta;
-        }
-        float[] d = new float[ringDeltaBf16.length];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = Ring.bf16ToFloat(ringDeltaBf16[i]);
-        }
-        return d;
     }
 
     void ensureLosses(int n) {

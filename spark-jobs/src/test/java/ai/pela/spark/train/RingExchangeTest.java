@@ -104,12 +104,36 @@ class RingExchangeTest {
         assertThat(end.v()).isEqualTo(whole.v());
     }
 
+    /**
+     * All trainers lost after round 1 with no checkpoint since the start: the driver goes back to the start and runs
+     * rounds 0-1 again; deterministic seeds make the run end where an undisturbed one does.
+     */
     @Test
-    void trainersLostBetweenRoundsGetTheStateFromTheDriver(@TempDir Path dir) {
+    void trainersLostBetweenCheckpointsMakeTheDriverRunTheRoundsSinceItsLastStateAgain(@TempDir Path dir) {
+        TrainState undisturbed = trainer(dir.resolve("a"), 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
+                .run(fresh());
         List<Integer> cleared = new ArrayList<>();
-        ParameterAveraging pa = trainer(dir, 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
+        ParameterAveraging pa = trainer(dir.resolve("b"), 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
                 .listener((m, s) -> {
-                    if (m.round() == 1) {
+                    if (m.round() == 1 && cleared.isEmpty()) {
+                        WorkerCache.clear(); // as if every executor had been replaced
+                        cleared.add(m.round());
+                    }
+                });
+        TrainState end = pa.run(fresh());
+        assertThat(cleared).containsExactly(1);
+        assertThat(end.roundsDone()).isEqualTo(4);
+        assertThat(end.params()).isEqualTo(undisturbed.params());
+        List<RoundMetrics> log = new MetricsLog(Storage.local(), Storage.path(dir.resolve("b").toString()), 99).rounds();
+        assertThat(log).extracting(RoundMetrics::round).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
+    void trainersLostRightAfterACheckpointGetTheStateFromTheDriver(@TempDir Path dir) {
+        List<Integer> cleared = new ArrayList<>();
+        ParameterAveraging pa = trainer(dir, 4, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
+                .listener((m, s) -> {
+                    if (m.round() == 1) { // round 1 is a checkpoint round (every 2)
                         WorkerCache.clear(); // as if both executors had been replaced
                         cleared.add(m.round());
                     }

@@ -148,14 +148,14 @@ class RingTest {
 
     @Test
     void bf16RoundsToNearestEvenAndKeepsSpecialValues() {
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(1.0f))).isEqualTo(1.0f);
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(-3.5f))).isEqualTo(-3.5f);
+        assertThat(WirePrecision.BF16.round((1.0f))).isEqualTo(1.0f);
+        assertThat(WirePrecision.BF16.round((-3.5f))).isEqualTo(-3.5f);
         // 1 + 2^-8 lies exactly between two BF16 values (1 and 1 + 2^-7): ties go to the even one, 1.
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(1f + (float) Math.pow(2, -8)))).isEqualTo(1.0f);
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(1f + 3 * (float) Math.pow(2, -8)))).isEqualTo(1f + (float) Math.pow(2, -6));
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(Float.POSITIVE_INFINITY))).isEqualTo(Float.POSITIVE_INFINITY);
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(Float.NaN))).isNaN();
-        assertThat(Ring.bf16ToFloat(Ring.floatToBf16(1e-30f))).isCloseTo(1e-30f, org.assertj.core.data.Percentage.withPercentage(0.5));
+        assertThat(WirePrecision.BF16.round((1f + (float) Math.pow(2, -8)))).isEqualTo(1.0f);
+        assertThat(WirePrecision.BF16.round((1f + 3 * (float) Math.pow(2, -8)))).isEqualTo(1f + (float) Math.pow(2, -6));
+        assertThat(WirePrecision.BF16.round((Float.POSITIVE_INFINITY))).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(WirePrecision.BF16.round((Float.NaN))).isNaN();
+        assertThat(WirePrecision.BF16.round((1e-30f))).isCloseTo(1e-30f, org.assertj.core.data.Percentage.withPercentage(0.5));
     }
 
     @Test
