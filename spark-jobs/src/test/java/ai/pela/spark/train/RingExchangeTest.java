@@ -54,9 +54,15 @@ class RingExchangeTest {
         return new TrainState(p0, new float[p0.length], new float[p0.length], 0, 0);
     }
 
+    /** 2 workers × 3 local steps × batch 8 over 96 samples: 2 rounds per epoch, so every second round checkpoints. */
     static ParameterAveraging trainer(Path dir, int rounds, int checkpointEvery, ParameterAveraging.Exchange exchange,
             WirePrecision precision) {
-        EpochPlan plan = new EpochPlan(ParameterAveragingTest.samples(96), 5, 2, 3, 8);
+        return trainer(dir, 96, rounds, checkpointEvery, exchange, precision);
+    }
+
+    static ParameterAveraging trainer(Path dir, int samples, int rounds, int checkpointEvery,
+            ParameterAveraging.Exchange exchange, WirePrecision precision) {
+        EpochPlan plan = new EpochPlan(ParameterAveragingTest.samples(samples), 5, 2, 3, 8);
         ModelSpec spec = new ModelSpec(ParameterAveragingTest.CFG, null, null, HYPER,
                 new SerializableConf(sc.hadoopConfiguration()));
         return new ParameterAveraging(sc, spec, new ParameterAveragingTest.ToySource(0), plan,
@@ -110,10 +116,11 @@ class RingExchangeTest {
      */
     @Test
     void trainersLostBetweenCheckpointsMakeTheDriverRunTheRoundsSinceItsLastStateAgain(@TempDir Path dir) {
-        TrainState undisturbed = trainer(dir.resolve("a"), 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
-                .run(fresh());
+        // 288 samples: 6 rounds per epoch, so the only checkpoint is the last round's.
+        TrainState undisturbed = trainer(dir.resolve("a"), 288, 4, 10, ParameterAveraging.Exchange.RING,
+                WirePrecision.FP32).run(fresh());
         List<Integer> cleared = new ArrayList<>();
-        ParameterAveraging pa = trainer(dir.resolve("b"), 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
+        ParameterAveraging pa = trainer(dir.resolve("b"), 288, 4, 10, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
                 .listener((m, s) -> {
                     if (m.round() == 1 && cleared.isEmpty()) {
                         WorkerCache.clear(); // as if every executor had been replaced
