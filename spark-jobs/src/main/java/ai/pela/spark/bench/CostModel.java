@@ -16,11 +16,11 @@ import java.util.List;
  * is involved: (1 + 2 · ⌈√N⌉) · S / serial;</li>
  * <li>compute: k · batch / (images/s of one GPU).</li>
  * </ul>
- * The ring exchange ({@code train.exchange = ring}) broadcasts nothing in the steady state; per round each link
- * carries 2 · (N−1)/N · P · w bytes (reduce-scatter + all-gather of the parameter changes, w = 4 for FP32, 2 for BF16
- * on the wire) and rank 0 sends P · w bytes to the driver (serialised once, as a byte[]: {@code packedSerialBytesPerS});
- * on checkpoint rounds, every
- * {@code checkpointEvery} rounds, the two moments are all-reduced and sent too (2 · 4 · P bytes to the driver).
+ * The ring exchange ({@code train.exchange = ring}) broadcasts nothing in the steady state and sends nothing big to
+ * the driver: per round each link carries 2 · (N−1)/N · P · w bytes (reduce-scatter + all-gather of the parameter
+ * changes, w = 4 for FP32, 2 for BF16 on the wire). On checkpoint rounds, every {@code checkpointEvery} rounds, the
+ * two moments are all-reduced too and rank 0 sends parameters and moments (12 · P bytes, FP32) to the driver,
+ * serialised as a byte[] ({@code packedSerialBytesPerS}); amortised over the rounds between checkpoints.
  */
 public record CostModel(long params, double linkBytesPerS, double serialBytesPerS, double packedSerialBytesPerS,
         double gpuImagesPerS, int batch) {
@@ -45,9 +45,8 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
     public double ringComm(int gpus, int wireBytes, int checkpointEvery) {
         double p = params;
         double ring = 2.0 * (gpus - 1) / gpus * p * wireBytes / linkBytesPerS;
-        double toDriver = p * wireBytes / linkBytesPerS + p * wireBytes / packedSerialBytesPerS;
-        double moments = (2 * ring + 2 * 4 * p / linkBytesPerS + 2 * 4 * p / packedSerialBytesPerS) / checkpointEvery;
-        return ring + toDriver + moments;
+        double checkpoint = 2 * ring + 12 * p / linkBytesPerS + 12 * p / packedSerialBytesPerS;
+        return ring + checkpoint / checkpointEvery;
     }
 
     public Point ring(int gpus, int k, int wireBytes, int checkpointEvery) {
@@ -76,8 +75,8 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
                 }
                 String how = e == 0
                         ? String.format("S = %.0f MB × %.0f copies", payload() / 1e6, 1 + 2 * Math.ceil(Math.sqrt(n)))
-                        : String.format("ring 2(N-1)/N × %.0f MB per link + %.0f MB to the driver; moments every %d rounds",
-                                params * (e == 1 ? 4 : 2) / 1e6, params * (e == 1 ? 4 : 2) / 1e6, checkpointEvery);
+                        : String.format("ring 2(N-1)/N × %.0f MB per link; moments + %.0f MB state to the driver every"
+                                + " %d rounds", params * (e == 1 ? 4 : 2) / 1e6, 12 * params / 1e6, checkpointEvery);
                 rows.add(new BenchRow("costmodel", String.format("DeiT-B κ=2 student (%.1f M params), %d GPUs, %.0f Gb/s, k=%d, %s",
                         params / 1e6, n, linkBytesPerS * 8 / 1e9, kMax, names[e]), 100 * top.overhead(), Double.NaN,
                         "% of round", load, String.format("comm %.3f s (%s) vs compute %.2f s at an assumed %.0f images/s/GPU,"

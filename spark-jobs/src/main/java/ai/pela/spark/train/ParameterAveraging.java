@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * local steps on its slice of the round (teacher loaded once per executor, never broadcast or averaged);
  * treeAggregate sums parameters and moments weighted by examples; the driver averages, logs, and checkpoints.
  * A failed task is re-run by Spark from the same broadcast, data and seeds, so its result does not depend on the
- * failure; a restarted driver resumes from the last checkpoint and continues as the uninterrupted run would.
+ * failure; a restarted driver resumes from the last checkpoint and continues as the uninterrupted run would. That is
+ * the tree exchange; the ring exchange ({@link Exchange#RING}) keeps the state on the executors between checkpoints.
  */
 public final class ParameterAveraging {
     private static final Logger LOG = LoggerFactory.getLogger(ParameterAveraging.class);
@@ -78,6 +79,11 @@ public final class ParameterAveraging {
      * vectors with the current round count, and is never checkpointed.
      */
     private TrainState synced;
+    /** Ring exchange: where the round's tasks find each other (started with the first ring round). */
+    private RingRendezvous rendezvous;
+    /** Ring exchange: times the run went back to {@link #synced} since the last checkpoint. */
+    private int rewinds;
+    private static final int MAX_REWINDS = 3;
 
     /** Ring exchange: no trainer holds the round's state and the driver's is older; go back to {@link #synced}. */
     private static final class Rewind extends RuntimeException {
@@ -118,11 +124,22 @@ public final class ParameterAveraging {
 
     /** Runs rounds from {@code start} until {@code totalRounds} are done; returns the final state. */
     public TrainState run(TrainState start) {
+        synced = start;
+        try {
+            return runRounds(start);
+        } finally {
+            if (rendezvous != null) {
+                rendezvous.close();
+                rendezvous = null;
+            }
+        }
+    }
+
+    private TrainState runRounds(TrainState start) {
         TrainState state = start;
         int rpe = plan.roundsPerEpoch();
         long runStart = System.nanoTime();
         int firstRound = start.roundsDone();
-        synced = start;
         while (state.roundsDone() < settings.totalRounds()) {
             int r = state.roundsDone();
             boolean checkpointDue = (r + 1) % settings.checkpointEvery() == 0 || (r + 1) % rpe == 0
@@ -131,6 +148,11 @@ public final class ParameterAveraging {
             try {
                 out = round(r, state, checkpointDue);
             } catch (Rewind e) {
+                if (++rewinds > MAX_REWINDS) {
+                    throw new PelaException("round " + r + ": " + e.getMessage() + ", for the " + rewinds + "th time since"
+                            + " the last checkpoint; the executors do not keep their trainers (check executor losses),"
+                            + " or use train.exchange = tree");
+                }
                 LOG.warn("round {}: {}; going back to round {} (the last state the driver holds) and running rounds {}-{}"
                         + " again", r, e.getMessage(), synced.roundsDone(), synced.roundsDone(), r);
                 state = synced;
@@ -139,6 +161,9 @@ public final class ParameterAveraging {
                 continue;
             }
             state = out.state();
+            if (checkpointDue) {
+                rewinds = 0;
+            }
             metrics.add(out.metrics());
             logProgress(out.metrics(), r - firstRound + 1, runStart);
             if (checkpointDue) {
@@ -178,7 +203,8 @@ public final class ParameterAveraging {
         if (bad != null) {
             throw new PelaException("round " + r + " rejected: averaged " + bad + " is not finite; no checkpoint was written");
         }
-        TrainState next = ring ? ringState(sum, state, r, checkpointDue) : new TrainState(WorkerResult.average(sum.params, sum.examples), WorkerResult.average(sum.m, sum.examples),
+        TrainState next = ring ? ringState(sum, state, r, checkpointDue)
+                : new TrainState(WorkerResult.average(sum.params, sum.examples), WorkerResult.average(sum.m, sum.examples),
                         WorkerResult.average(sum.v, sum.examples), state.step() + settings.localSteps(), r + 1);
         if (!sum.skipped.isEmpty()) {
             LOG.warn("round {}: skipped {} bad image(s): {}", r, sum.skipped.size(), sum.skipped);
@@ -242,8 +268,11 @@ public final class ParameterAveraging {
             Broadcast<RoundInput> b = ringNeedsState && synced.roundsDone() == r
                     ? sc.broadcast(new RoundInput(synced.params(), synced.m(), synced.v(), synced.step())) : null;
             broadcastNanos[0] = System.nanoTime() - b0;
+            if (rendezvous == null) {
+                rendezvous = new RingRendezvous(sc.getConf().get("spark.driver.host", "127.0.0.1"));
+            }
             RingWorker.Input in = new RingWorker.Input(runId, r, state.step(), settings.localSteps(), checkpointDue,
-                    settings.precision(), b);
+                    settings.precision(), b, rendezvous.address());
             try {
                 WorkerResult sum = WorkerResult.zero();
                 for (WorkerResult w : RingStage.run(stageRdd(tasks), in, spec, source)) {

@@ -24,8 +24,9 @@ import java.util.function.UnaryOperator;
  * bandwidth-optimal exchange that treeAggregate (⌈√N⌉ copies through one node, then the driver) is not.
  *
  * <p>Hand-written because nothing on a Spark executor offers a collective for large arrays: BarrierTaskContext's
- * allGather carries strings through the driver, and Gloo/NCCL/Horovod have no Java bindings that ND4J's CPU and CUDA
- * backends could share. The addresses are exchanged through that allGather; each step's send runs on a second
+ * allGather carries strings through the driver (and costs a second per call), and Gloo/NCCL/Horovod have no Java
+ * bindings that ND4J's CPU and CUDA backends could share. The addresses are exchanged through the driver's
+ * {@link RingRendezvous}; each step's send runs on a second
  * thread while the receive runs on the caller's, so two ranks sending to each other cannot block on full buffers.
  *
  * <p>On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve the bytes. With BF16
@@ -42,9 +43,11 @@ final class Ring implements Closeable {
     private final DataOutputStream out;
     private final DataInputStream in;
     private final ExecutorService sender;
+    private final String[] notes;
     private long bytesSent;
 
-    private Ring(int rank, int size, Socket toNext, Socket fromPrev) throws IOException {
+    private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes) throws IOException {
+        this.notes = notes;
         this.rank = rank;
         this.size = size;
         this.toNext = toNext;
@@ -59,15 +62,14 @@ final class Ring implements Closeable {
     }
 
     /**
-     * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port" through {@code allGather}
-     * (which must return every rank's string in rank order, as BarrierTaskContext's does), connects to the next rank
-     * and accepts the previous one.
+     * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port note" through
+     * {@code allGather} (which must return every rank's string in rank order, see {@link RingRendezvous}), connects to
+     * the next rank and accepts the previous one. Every rank's {@code note} (no spaces) is in {@link #notes()}.
      */
-    static Ring join(int rank, int size, String host, UnaryOperator<String[]> allGather) {
+    static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather) {
         if (size == 1) {
-            allGather.apply(new String[] {""});
             try {
-                return new Ring(0, 1, null, null);
+                return new Ring(0, 1, null, null, new String[] {note});
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -75,7 +77,14 @@ final class Ring implements Closeable {
         try (ServerSocket server = new ServerSocket()) {
             server.bind(new InetSocketAddress(host, 0));
             server.setSoTimeout(CONNECT_TIMEOUT_MS);
-            String[] addresses = allGather.apply(new String[] {host + ":" + server.getLocalPort()});
+            String[] published = allGather.apply(new String[] {host + ":" + server.getLocalPort() + " " + note});
+            String[] addresses = new String[size];
+            String[] notes = new String[size];
+            for (int i = 0; i < size; i++) {
+                int space = published[i].indexOf(' ');
+                addresses[i] = published[i].substring(0, space);
+                notes[i] = published[i].substring(space + 1);
+            }
             String next = addresses[(rank + 1) % size];
             int colon = next.lastIndexOf(':');
             Socket toNext = new Socket();
@@ -90,10 +99,15 @@ final class Ring implements Closeable {
                 throw new PelaException("ring: rank " + rank + " expected rank " + (rank + size - 1) % size
                         + " to connect, got rank " + prev);
             }
-            return new Ring(rank, size, toNext, fromPrev);
+            return new Ring(rank, size, toNext, fromPrev, notes);
         } catch (IOException e) {
             throw new PelaException("ring: rank " + rank + " of " + size + " could not connect on " + host + ": " + e, e);
         }
+    }
+
+    /** Every rank's note from {@link #join}, in rank order. */
+    String[] notes() {
+        return notes;
     }
 
     int rank() {

@@ -47,8 +47,11 @@ final class RingStage {
             RoundTask task = it.next();
             // The address Spark itself uses for this executor, so the ring follows spark.driver/executor host settings.
             String host = SparkEnv.get().blockManager().blockManagerId().host();
-            WorkerResult r = RingWorker.run(task, in, ctx.partitionId(), size, host, mine -> ctx.allGather(mine[0]),
-                    spec, source);
+            int rank = ctx.partitionId();
+            // A re-run stage is a new attempt: its tasks must not meet a dead attempt's.
+            String key = in.runId() + "/" + in.round() + "/" + ctx.stageAttemptNumber();
+            WorkerResult r = RingWorker.run(task, in, rank, size, host,
+                    mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0]), spec, source);
             return JavaConverters.asScalaIterator(List.of(r).iterator());
         }
     }

@@ -30,7 +30,7 @@ final class RingWorker {
 
     /** What the driver sends with every ring round: small, except the optional broadcast of the full state. */
     record Input(String runId, int round, long step, int localSteps, boolean averageMoments, WirePrecision precision,
-            Broadcast<RoundInput> state) implements Serializable {
+            Broadcast<RoundInput> state, String rendezvous) implements Serializable {
     }
 
     /** The state a trainer holds after round {@code roundsDone} of run {@code runId}. */
@@ -45,10 +45,9 @@ final class RingWorker {
         boolean holds = tag(in.runId(), in.round()).equals(WorkerCache.tag(step));
         // Until this round completes the trainer's state belongs to no round: a failure must not leave it "valid".
         WorkerCache.tag(step, null, task.worker());
-        try (Ring ring = Ring.join(rank, size, host, allGather)) {
-            long f0 = System.nanoTime();
-            String[] holders = allGather.apply(new String[] {holds ? "1" : "0"});
-            receiveState(step, holds, holders, in, ring);
+        long f0 = System.nanoTime();
+        try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather)) {
+            receiveState(step, holds, ring.notes(), in, ring);
             long fetchNanos = System.nanoTime() - f0;
 
             long t0 = System.nanoTime();
@@ -56,15 +55,11 @@ final class RingWorker {
             WorkerResult r = Worker.localSteps(task, step, source);
             long computeNanos = System.nanoTime() - t0;
 
-            // Everyone learns every worker's examples (the weights) and whether any went non-finite.
-            String[] reports = allGather.apply(new String[] {r.examples + " " + (r.nonFinite == null ? "-" : r.nonFinite)});
-            long total = 0;
-            boolean anyNonFinite = false;
-            for (String rep : reports) {
-                total += Long.parseLong(rep.substring(0, rep.indexOf(' ')));
-                anyNonFinite |= !rep.endsWith(" -");
-            }
-            if (anyNonFinite || total == 0) {
+            // Everyone learns the total of examples (the weights' denominator) and whether any worker went non-finite.
+            float[] report = {r.examples, r.nonFinite == null ? 0 : 1};
+            ring.sumInPlace(report, WirePrecision.FP32);
+            long total = (long) report[0];
+            if (report[1] > 0 || total == 0) {
                 return r; // the driver rejects the round; the trainers stay untagged
             }
             average(step, start, r.examples / (double) total, in, ring);

@@ -20,13 +20,12 @@ class CostModelTest {
     }
 
     @Test
-    void ringCarriesTwiceTheChangesPerLinkPlusOneCopyToTheDriver() {
-        // BF16: 2 MB of changes; ring 2·(3/4)·2 MB on the link, 2 MB to the driver (link + serialisation), and every
-        // 10 rounds the moments: twice the ring volume plus 8 MB (FP32 m and v) to the driver.
+    void ringCarriesTwiceTheChangesPerLinkAndTheStateToTheDriverOnCheckpointRoundsOnly() {
+        // BF16: 2 MB of changes, ring 2·(3/4)·2 MB on the link; every 10 rounds the moments go round too (twice the
+        // ring volume) and 12 MB of FP32 state go to the driver (link + byte[] serialisation).
         double ring = 2 * 0.75 * 2e6 / 1e9;
-        double toDriver = 2e6 / 1e9 + 2e6 / 4e9;
-        double moments = (2 * ring + 8e6 / 1e9 + 8e6 / 4e9) / 10;
-        assertThat(m.ringComm(4, 2, 10)).isCloseTo(ring + toDriver + moments, within(1e-12));
+        double checkpoint = 2 * ring + 12e6 / 1e9 + 12e6 / 4e9;
+        assertThat(m.ringComm(4, 2, 10)).isCloseTo(ring + checkpoint / 10, within(1e-12));
         assertThat(m.ring(4, 16, 2, 10).compute()).isCloseTo(1.6, within(1e-12));
     }
 
@@ -34,7 +33,7 @@ class CostModelTest {
     void theRingsCostBarelyGrowsWithTheNumberOfGpusWhileTheTreesDoes() {
         double ring8 = m.ringComm(8, 2, 500);
         double ring64 = m.ringComm(64, 2, 500);
-        assertThat(ring64 / ring8).isLessThan(1.1);
+        assertThat(ring64 / ring8).as("at most (63/64) / (7/8)").isLessThan(1.126);
         assertThat(m.at(64, 1).comm() / m.at(8, 1).comm()).isGreaterThan(2);
     }
 }

@@ -57,7 +57,12 @@ class RingTest {
             for (int r = 0; r < n; r++) {
                 int rank = r;
                 results.add(pool.submit(() -> {
-                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", g.forRank(rank))) {
+                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank))) {
+                        for (int i = 0; i < n; i++) {
+                            if (!ring.notes()[i].equals("note" + i)) {
+                                throw new AssertionError("rank " + rank + " got note " + ring.notes()[i] + " for rank " + i);
+                            }
+                        }
                         return body.run(ring, inputs[rank].clone());
                     }
                 }));
