@@ -1,6 +1,7 @@
 package ai.pela.cli;
 
 import ai.pela.spark.bench.AveragingBench;
+import ai.pela.spark.bench.Timing;
 import ai.pela.spark.train.ParameterAveraging;
 import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
@@ -93,6 +94,11 @@ final class BenchCommand implements Callable<Integer> {
             + "exchanges to measure, tree or ring[/fp32|/bf16] (default: ${DEFAULT-VALUE}).")
     List<String> exchanges;
 
+    @Option(names = "--round-latency-s", defaultValue = "0.075", description = "Cost model: fixed seconds per round"
+            + " (task scheduling, result collection); replaced by the measured value when the averaging section runs"
+            + " (default: ${DEFAULT-VALUE}, measured 2026-11-23 in local mode).")
+    double roundLatencyS;
+
     @Option(names = "--link-gbps", defaultValue = "25", description = "Cost model: link speed in Gb/s (default: ${DEFAULT-VALUE}).")
     double linkGbps;
 
@@ -148,13 +154,18 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (run.contains("averaging")) {
             StepFixture demo = StepFixture.of(model("demo", home), kappa, 64, work.resolve("avg"));
+            List<Double> latencies = new ArrayList<>();
             for (String e : exchanges) {
                 String[] parts = e.split("/");
                 ParameterAveraging.Exchange ex = ParameterAveraging.Exchange.parse(parts[0], "--exchange");
                 WirePrecision wp = WirePrecision.parse(parts.length > 1 ? parts[1] : "fp32", "--exchange");
-                add(rows, AveragingBench.rows(demo, AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16},
-                        avgRounds, work, ex, wp), e));
+                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16},
+                        avgRounds, work, ex, wp);
+                splits.stream().filter(x -> x.workers() == 2).forEach(x -> latencies.add(x.aggregate()));
+                add(rows, AveragingBench.rows(demo, splits, e));
             }
+            // The cost model's fixed per-round latency: the aggregate time of the 1 MB model with 2 workers.
+            roundLatencyS = Timing.median(latencies.stream().mapToDouble(Double::doubleValue).toArray());
         }
         if (run.contains("costmodel")) {
             add(rows, costModel());
@@ -181,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
         long params = ModelInfo.of(deitB.withLowRank(LowRank.plan(deitB, kappa, LowRank.VIT_OMIT))).params();
         double serial = SerialRate.measure((int) Math.min(params, 1 << 24), 3);
         double packed = SerialRate.measurePacked((int) Math.min(params, 1 << 24), 3);
-        CostModel m = new CostModel(params, linkGbps * 1e9 / 8, serial, packed, gpuImagesPerS, 64);
+        CostModel m = new CostModel(params, linkGbps * 1e9 / 8, serial, packed, gpuImagesPerS, 64, roundLatencyS);
         int checkpointEvery = 500; // conf/deit-base-imagenet.conf's checkpoint.every-rounds
         List<BenchRow> rows = m.rows(new int[] {8, 16, 32, 64}, new int[] {1, 4, 16}, checkpointEvery, Machine.load());
         return rows.stream().map(r -> new BenchRow(r.section(), r.config(), r.ours(), r.reference(), r.unit(), r.load(),

@@ -122,8 +122,12 @@ public final class AveragingBench {
             rows.add(new BenchRow("averaging", String.format("%s, local[%d], k=%d, batch %d, %s",
                     f.teacherConfig().architecture(), s.workers(), s.k(), f.batch(), exchange), 100 * s.overhead(), Double.NaN, "% of round", s.load(),
                     String.format("broadcast %.3f s + aggregate %.3f s vs compute %.3f s (round %.3f s, %.0f images/s, "
-                                    + "%.1f MB params+moments); scaling efficiency T_N/(N·T_1) = %.2f",
-                            s.broadcast(), s.aggregate(), s.compute(), s.total(), s.imagesPerS(), s.payloadBytes() / 1e6,
+                                    + "%s); scaling efficiency T_N/(N·T_1) = %.2f",
+                            s.broadcast(), s.aggregate(), s.compute(), s.total(), s.imagesPerS(),
+                            exchange.startsWith("ring")
+                                    ? String.format("%.2f MB of parameter changes per task on the ring",
+                                            s.payloadBytes() / 12.0 * (exchange.endsWith("bf16") ? 2 : 4) / 1e6)
+                                    : String.format("%.1f MB params+moments", s.payloadBytes() / 1e6),
                             efficiency)));
         }
         return rows;

@@ -21,9 +21,11 @@ import java.util.List;
  * changes, w = 4 for FP32, 2 for BF16 on the wire). On checkpoint rounds, every {@code checkpointEvery} rounds, the
  * two moments are all-reduced too and rank 0 sends parameters and moments (12 · P bytes, FP32) to the driver,
  * serialised as a byte[] ({@code packedSerialBytesPerS}); amortised over the rounds between checkpoints.
+ * Both exchanges also pay {@code roundLatencyS} per round whatever the bytes: scheduling the stage's tasks and
+ * collecting their results, measured by the averaging benchmark in local mode (the aggregate time of a 1 MB model).
  */
 public record CostModel(long params, double linkBytesPerS, double serialBytesPerS, double packedSerialBytesPerS,
-        double gpuImagesPerS, int batch) {
+        double gpuImagesPerS, int batch, double roundLatencyS) {
 
     public record Point(int gpus, int k, double comm, double compute) {
         public double overhead() {
@@ -37,7 +39,7 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
 
     public Point at(int gpus, int k) {
         double copies = 1 + 2 * Math.ceil(Math.sqrt(gpus));
-        double comm = copies * payload() / linkBytesPerS + copies * payload() / serialBytesPerS;
+        double comm = roundLatencyS + copies * payload() / linkBytesPerS + copies * payload() / serialBytesPerS;
         return new Point(gpus, k, comm, k * batch / gpuImagesPerS);
     }
 
@@ -46,7 +48,7 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
         double p = params;
         double ring = 2.0 * (gpus - 1) / gpus * p * wireBytes / linkBytesPerS;
         double checkpoint = 2 * ring + 12 * p / linkBytesPerS + 12 * p / packedSerialBytesPerS;
-        return ring + checkpoint / checkpointEvery;
+        return roundLatencyS + ring + checkpoint / checkpointEvery;
     }
 
     public Point ring(int gpus, int k, int wireBytes, int checkpointEvery) {
@@ -79,8 +81,9 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
                                 + " %d rounds", params * (e == 1 ? 4 : 2) / 1e6, 12 * params / 1e6, checkpointEvery);
                 rows.add(new BenchRow("costmodel", String.format("DeiT-B κ=2 student (%.1f M params), %d GPUs, %.0f Gb/s, k=%d, %s",
                         params / 1e6, n, linkBytesPerS * 8 / 1e9, kMax, names[e]), 100 * top.overhead(), Double.NaN,
-                        "% of round", load, String.format("comm %.3f s (%s) vs compute %.2f s at an assumed %.0f images/s/GPU,"
-                                + " batch %d; %s", top.comm(), how, top.compute(), gpuImagesPerS, batch, others.toString().trim())));
+                        "% of round", load, String.format("comm %.3f s (%.3f s per-round latency + %s) vs compute %.2f s at"
+                                + " an assumed %.0f images/s/GPU, batch %d; %s", top.comm(), roundLatencyS, how, top.compute(),
+                                gpuImagesPerS, batch, others.toString().trim())));
             }
         }
         return rows;

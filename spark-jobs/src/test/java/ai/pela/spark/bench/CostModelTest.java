@@ -7,8 +7,9 @@ import org.junit.jupiter.api.Test;
 
 /** The cost model's formulas against numbers worked out by hand. */
 class CostModelTest {
-    // 1 M parameters, 1 GB/s links, 2 GB/s serialisation of float[] and 4 GB/s of byte[], 100 images/s per GPU, batch 10.
-    final CostModel m = new CostModel(1_000_000, 1e9, 2e9, 4e9, 100, 10);
+    // 1 M parameters, 1 GB/s links, 2 GB/s serialisation of float[] and 4 GB/s of byte[], 100 images/s per GPU, batch 10,
+    // no fixed per-round latency (a second model below has one).
+    final CostModel m = new CostModel(1_000_000, 1e9, 2e9, 4e9, 100, 10, 0);
 
     @Test
     void treeMovesParamsAndBothMomentsThroughOnePlusTwoRootNCopies() {
@@ -27,6 +28,13 @@ class CostModelTest {
         double checkpoint = 2 * ring + 12e6 / 1e9 + 12e6 / 4e9;
         assertThat(m.ringComm(4, 2, 10)).isCloseTo(ring + checkpoint / 10, within(1e-12));
         assertThat(m.ring(4, 16, 2, 10).compute()).isCloseTo(1.6, within(1e-12));
+    }
+
+    @Test
+    void theFixedRoundLatencyAddsToBothExchanges() {
+        CostModel slow = new CostModel(1_000_000, 1e9, 2e9, 4e9, 100, 10, 0.05);
+        assertThat(slow.at(16, 4).comm() - m.at(16, 4).comm()).isCloseTo(0.05, within(1e-12));
+        assertThat(slow.ringComm(16, 2, 10) - m.ringComm(16, 2, 10)).isCloseTo(0.05, within(1e-12));
     }
 
     @Test
