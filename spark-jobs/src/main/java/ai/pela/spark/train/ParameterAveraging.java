@@ -84,6 +84,8 @@ public final class ParameterAveraging {
     /** Ring exchange: times the run went back to {@link #synced} since the last checkpoint. */
     private int rewinds;
     private static final int MAX_REWINDS = 3;
+    /** Ring exchange: attempts of one round before its failure ends the run (Spark's spark.task.maxFailures is 4). */
+    private static final int MAX_RING_ATTEMPTS = 4;
 
     /** Ring exchange: no trainer holds the round's state and the driver's is older; go back to {@link #synced}. */
     private static final class Rewind extends RuntimeException {
@@ -271,8 +273,8 @@ public final class ParameterAveraging {
             if (rendezvous == null) {
                 rendezvous = new RingRendezvous(sc.getConf().get("spark.driver.host", "127.0.0.1"));
             }
-            RingWorker.Input in = new RingWorker.Input(runId, r, state.step(), settings.localSteps(), checkpointDue,
-                    settings.precision(), b, rendezvous.address());
+            RingWorker.Input in = new RingWorker.Input(runId, r, attempt, state.step(), settings.localSteps(),
+                    checkpointDue, settings.precision(), b, rendezvous.address());
             try {
                 WorkerResult sum = WorkerResult.zero();
                 for (WorkerResult w : RingStage.run(stageRdd(tasks), in, spec, source)) {
@@ -291,11 +293,17 @@ public final class ParameterAveraging {
                     if (synced.roundsDone() != r) {
                         throw new Rewind("no executor holds the round's state (executors replaced?)");
                     }
-                    if (attempt == 0) {
+                    if (attempt < MAX_RING_ATTEMPTS - 1) {
                         LOG.warn("round {}: no executor holds the round's state (executors replaced?); broadcasting it", r);
                         ringNeedsState = true;
                         continue;
                     }
+                }
+                // Spark re-runs a failed task, but never a failed barrier result stage: the round is re-run here, as
+                // a new job. Survivors put the round's start back (RingWorker), so the state comes from them.
+                if (attempt < MAX_RING_ATTEMPTS - 1) {
+                    LOG.warn("round {}: attempt {} failed ({}); running the round again", r, attempt + 1, firstLine(msg));
+                    continue;
                 }
                 if (e instanceof RuntimeException re) {
                     throw re;
@@ -307,6 +315,11 @@ public final class ParameterAveraging {
                 }
             }
         }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private JavaRDD<RoundTask> stageRdd(List<RoundTask> tasks) {

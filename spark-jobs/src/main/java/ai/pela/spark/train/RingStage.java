@@ -48,8 +48,8 @@ final class RingStage {
             // The address Spark itself uses for this executor, so the ring follows spark.driver/executor host settings.
             String host = SparkEnv.get().blockManager().blockManagerId().host();
             int rank = ctx.partitionId();
-            // A re-run stage is a new attempt: its tasks must not meet a dead attempt's.
-            String key = in.runId() + "/" + in.round() + "/" + ctx.stageAttemptNumber();
+            // A re-run round (a new job) or stage is a new attempt: its tasks must not meet a dead attempt's.
+            String key = in.runId() + "/" + in.round() + "/" + in.attempt() + "/" + ctx.stageAttemptNumber();
             WorkerResult r = RingWorker.run(task, in, rank, size, host,
                     mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0]), spec, source);
             return JavaConverters.asScalaIterator(List.of(r).iterator());

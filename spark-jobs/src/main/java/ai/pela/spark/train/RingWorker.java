@@ -29,8 +29,8 @@ final class RingWorker {
     }
 
     /** What the driver sends with every ring round: small, except the optional broadcast of the full state. */
-    record Input(String runId, int round, long step, int localSteps, boolean averageMoments, WirePrecision precision,
-            Broadcast<RoundInput> state, String rendezvous) implements Serializable {
+    record Input(String runId, int round, int attempt, long step, int localSteps, boolean averageMoments,
+            WirePrecision precision, Broadcast<RoundInput> state, String rendezvous) implements Serializable {
     }
 
     /** The state a trainer holds after round {@code roundsDone} of run {@code runId}. */
@@ -46,12 +46,13 @@ final class RingWorker {
         // Until this round completes the trainer's state belongs to no round: a failure must not leave it "valid".
         WorkerCache.tag(step, null, task.worker());
         long f0 = System.nanoTime();
+        float[][] restore = null;
         try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather)) {
             receiveState(step, holds, ring.notes(), in, ring);
             long fetchNanos = System.nanoTime() - f0;
+            restore = snapshot(step);
 
             long t0 = System.nanoTime();
-            float[] start = step.exportParams().toFloatVector();
             WorkerResult r = Worker.localSteps(task, step, source);
             long computeNanos = System.nanoTime() - t0;
 
@@ -62,7 +63,8 @@ final class RingWorker {
             if (report[1] > 0 || total == 0) {
                 return r; // the driver rejects the round; the trainers stay untagged
             }
-            average(step, start, r.examples / (double) total, in, ring);
+            average(step, restore[0], r.examples / (double) total, in, ring);
+            restore = null;
             WorkerCache.tag(step, tag(in.runId(), in.round() + 1), task.worker());
             if (rank == 0 && in.averageMoments()) {
                 // Checkpoint rounds only: the state every worker now holds, for the driver to checkpoint.
@@ -75,9 +77,23 @@ final class RingWorker {
             r.maxBroadcastFetchNanos = fetchNanos;
             r.ringBytes = ring.bytesSent();
             return r;
+        } catch (RuntimeException | Error e) {
+            if (restore != null) {
+                // A peer died or the stage was cancelled mid-round: put the round's start back, so that the re-run
+                // finds this trainer holding it and nothing has to come from the driver.
+                importState(step, restore[0], restore[1], restore[2], in.step());
+                WorkerCache.tag(step, tag(in.runId(), in.round()), task.worker());
+            }
+            throw e;
         } finally {
             WorkerCache.giveBack(spec, device, step);
         }
+    }
+
+    /** Parameters, m and v of the trainer as they are now. */
+    private static float[][] snapshot(TrainStep step) {
+        OptimizerState st = step.exportOptimizer();
+        return new float[][] {step.exportParams().toFloatVector(), st.m().toFloatVector(), st.v().toFloatVector()};
     }
 
     /** Makes the trainer hold the round's starting state: its own, a peer's along the ring, or the broadcast. */
