@@ -283,6 +283,7 @@ public final class ParameterAveraging {
                 ringNeedsState = false;
                 return sum;
             } catch (Exception e) { // Spark's job failure (SparkException) is a checked exception Scala throws unchecked
+                rendezvous.abortWaiting();
                 String msg = String.valueOf(e.getMessage());
                 if (msg.contains("Barrier execution mode does not allow")) {
                     throw new PelaException("train.exchange = ring runs the round's " + tasks.size() + " tasks at once (a"

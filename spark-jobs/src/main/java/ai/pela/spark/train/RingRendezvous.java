@@ -91,6 +91,17 @@ final class RingRendezvous implements Closeable {
         notes.remove(key);
     }
 
+    /**
+     * Answers every waiting task with a closed connection. After a failed attempt its surviving tasks may be waiting
+     * here for a peer that died; Spark cannot stop a thread blocked in a socket read, and such a task keeps its slot,
+     * so the re-run barrier stage would wait for that slot until the read timed out.
+     */
+    synchronized void abortWaiting() {
+        waiting.values().forEach(RingRendezvous::closeAll);
+        waiting.clear();
+        notes.clear();
+    }
+
     private static void closeAll(Socket[] conns) {
         for (Socket c : conns) {
             if (c != null) {
