@@ -16,9 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * state-dict key, so a checkpoint maps onto the graph one-to-one.
  *
  * <p>Tokens are kept as a 2-D [batch·tokens, dim] matrix between blocks so every Linear is a single matmul;
- * they are viewed as 4-D only inside attention. LayerNorm and GELU are written out from primitive ops because
- * ND4J's fused versions use a different epsilon and the tanh approximation, and timm's models need eps 1e-6 and
- * the exact erf GELU.
+ * they are viewed as 4-D only inside attention. LayerNorm and GELU are written out from primitive ops
+ * ({@link GraphOps}).
  */
 public final class VitGraph {
     public static final String INPUT = "input";
@@ -154,12 +153,12 @@ public final class VitGraph {
     private SDVariable block(SDVariable x, String b) {
         SDVariable a = attention(layerNorm(x, b + "norm1"), b + "attn.");
         if (cfg.hasLayerScale()) {
-            a = a.mul(param(b + "ls1.gamma"));
+            a = scale(a, b + "ls1.gamma");
         }
         x = x.add(a);
         SDVariable m = linear(gelu(linear(layerNorm(x, b + "norm2"), b + "mlp.fc1", true)), b + "mlp.fc2", true);
         if (cfg.hasLayerScale()) {
-            m = m.mul(param(b + "ls2.gamma"));
+            m = scale(m, b + "ls2.gamma");
         }
         return x.add(m);
     }
@@ -208,21 +207,26 @@ public final class VitGraph {
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
-        if (dtype != DataType.FLOAT) {
-            x = sd.castTo(x, DataType.FLOAT);
+        if (!trainable) {
+            // The frozen teacher never runs a backward pass, so its broadcasts need no expanding (GraphOps).
+            SDVariable f = dtype != DataType.FLOAT ? sd.castTo(x, DataType.FLOAT) : x;
+            SDVariable centred = f.sub(f.mean(true, 1));
+            SDVariable normed = centred.mul(sd.math().rsqrt(centred.mul(centred).mean(true, 1).add(LN_EPS)));
+            if (dtype != DataType.FLOAT) {
+                normed = sd.castTo(normed, dtype);
+            }
+            return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
         }
-        SDVariable centred = x.sub(x.mean(true, 1));
-        SDVariable var = centred.mul(centred).mean(true, 1);
-        SDVariable normed = centred.mul(sd.math().rsqrt(var.add(LN_EPS)));
-        if (dtype != DataType.FLOAT) {
-            normed = sd.castTo(normed, dtype);
-        }
-        return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
+        return GraphOps.layerNorm(sd, x, param(name + ".weight"), param(name + ".bias"), LN_EPS);
     }
 
-    /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), as torch.nn.GELU() computes it. */
     private SDVariable gelu(SDVariable x) {
-        return x.mul(sd.math().erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+        return GraphOps.gelu(sd, x);
+    }
+
+    /** Layer scale γ · x; expanded in a trainable graph for a cheap gradient (GraphOps#mulExpanded). */
+    private SDVariable scale(SDVariable x, String key) {
+        return trainable ? GraphOps.mulExpanded(sd, x, param(key)) : x.mul(param(key));
     }
 
     private SDVariable param(String key) {
