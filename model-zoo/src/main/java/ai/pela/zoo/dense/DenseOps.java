@@ -83,7 +83,7 @@ final class DenseOps {
     private SDVariable affine(SDVariable x, String name, int c) {
         SDVariable w = sd.reshape(params.get(name + ".weight", c), 1, c, 1, 1);
         SDVariable b = sd.reshape(params.get(name + ".bias", c), 1, c, 1, 1);
-        return GraphOps.mulExpanded(sd, x, w).add(b);
+        return x.mul(w).add(b);
     }
 
     Fmap relu(Fmap x) {

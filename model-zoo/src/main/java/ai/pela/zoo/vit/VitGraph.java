@@ -153,12 +153,12 @@ public final class VitGraph {
     private SDVariable block(SDVariable x, String b) {
         SDVariable a = attention(layerNorm(x, b + "norm1"), b + "attn.");
         if (cfg.hasLayerScale()) {
-            a = scale(a, b + "ls1.gamma");
+            a = a.mul(param(b + "ls1.gamma"));
         }
         x = x.add(a);
         SDVariable m = linear(gelu(linear(layerNorm(x, b + "norm2"), b + "mlp.fc1", true)), b + "mlp.fc2", true);
         if (cfg.hasLayerScale()) {
-            m = scale(m, b + "ls2.gamma");
+            m = m.mul(param(b + "ls2.gamma"));
         }
         return x.add(m);
     }
@@ -207,26 +207,15 @@ public final class VitGraph {
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
-        if (!trainable) {
-            // The frozen teacher never runs a backward pass, so its broadcasts need no expanding (GraphOps).
-            SDVariable f = dtype != DataType.FLOAT ? sd.castTo(x, DataType.FLOAT) : x;
-            SDVariable centred = f.sub(f.mean(true, 1));
-            SDVariable normed = centred.mul(sd.math().rsqrt(centred.mul(centred).mean(true, 1).add(LN_EPS)));
-            if (dtype != DataType.FLOAT) {
-                normed = sd.castTo(normed, dtype);
-            }
-            return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
+        if (dtype == DataType.FLOAT) {
+            return GraphOps.layerNorm(sd, x, param(name + ".weight"), param(name + ".bias"), LN_EPS);
         }
-        return GraphOps.layerNorm(sd, x, param(name + ".weight"), param(name + ".bias"), LN_EPS);
+        SDVariable normed = sd.castTo(GraphOps.standardise(sd, sd.castTo(x, DataType.FLOAT), 1, LN_EPS), dtype);
+        return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
     }
 
     private SDVariable gelu(SDVariable x) {
         return GraphOps.gelu(sd, x);
-    }
-
-    /** Layer scale γ · x; expanded in a trainable graph for a cheap gradient (GraphOps#mulExpanded). */
-    private SDVariable scale(SDVariable x, String key) {
-        return trainable ? GraphOps.mulExpanded(sd, x, param(key)) : x.mul(param(key));
     }
 
     private SDVariable param(String key) {
