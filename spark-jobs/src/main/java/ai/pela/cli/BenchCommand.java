@@ -1,6 +1,9 @@
 package ai.pela.cli;
 
 import ai.pela.spark.bench.AveragingBench;
+import ai.pela.spark.bench.Timing;
+import ai.pela.spark.train.ParameterAveraging;
+import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
 import ai.pela.spark.bench.BenchSettings;
 import ai.pela.spark.bench.BenchmarksFile;
@@ -87,6 +90,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--avg-rounds", defaultValue = "4", description = "Rounds per averaging configuration, the first untimed (default: ${DEFAULT-VALUE}).")
     int avgRounds;
 
+    @Option(names = "--exchange", split = ",", defaultValue = "tree,ring/fp32,ring/bf16", description = "Averaging: the "
+            + "exchanges to measure, tree or ring[/fp32|/bf16] (default: ${DEFAULT-VALUE}).")
+    List<String> exchanges;
+
+    @Option(names = "--round-latency-s", defaultValue = "0.075", description = "Cost model: fixed seconds per round"
+            + " (task scheduling, result collection); replaced by the measured value when the averaging section runs"
+            + " (default: ${DEFAULT-VALUE}, measured 2026-11-23 in local mode).")
+    double roundLatencyS;
+
     @Option(names = "--link-gbps", defaultValue = "25", description = "Cost model: link speed in Gb/s (default: ${DEFAULT-VALUE}).")
     double linkGbps;
 
@@ -142,7 +154,18 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (run.contains("averaging")) {
             StepFixture demo = StepFixture.of(model("demo", home), kappa, 64, work.resolve("avg"));
-            add(rows, AveragingBench.rows(demo, AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16}, avgRounds, work)));
+            List<Double> latencies = new ArrayList<>();
+            for (String e : exchanges) {
+                String[] parts = e.split("/");
+                ParameterAveraging.Exchange ex = ParameterAveraging.Exchange.parse(parts[0], "--exchange");
+                WirePrecision wp = WirePrecision.parse(parts.length > 1 ? parts[1] : "fp32", "--exchange");
+                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16},
+                        avgRounds, work, ex, wp);
+                splits.stream().filter(x -> x.workers() == 2).forEach(x -> latencies.add(x.aggregate()));
+                add(rows, AveragingBench.rows(demo, splits, e));
+            }
+            // The cost model's fixed per-round latency: the aggregate time of the 1 MB model with 2 workers.
+            roundLatencyS = Timing.median(latencies.stream().mapToDouble(Double::doubleValue).toArray());
         }
         if (run.contains("costmodel")) {
             add(rows, costModel());
@@ -168,10 +191,13 @@ final class BenchCommand implements Callable<Integer> {
         ModelConfig deitB = Presets.get("deit_base_patch16_224");
         long params = ModelInfo.of(deitB.withLowRank(LowRank.plan(deitB, kappa, LowRank.VIT_OMIT))).params();
         double serial = SerialRate.measure((int) Math.min(params, 1 << 24), 3);
-        CostModel m = new CostModel(params, linkGbps * 1e9 / 8, serial, gpuImagesPerS, 64);
-        List<BenchRow> rows = m.rows(new int[] {8, 16, 32, 64}, new int[] {1, 4, 16}, Machine.load());
+        double packed = SerialRate.measurePacked((int) Math.min(params, 1 << 24), 3);
+        CostModel m = new CostModel(params, linkGbps * 1e9 / 8, serial, packed, gpuImagesPerS, 64, roundLatencyS);
+        int checkpointEvery = 500; // conf/deit-base-imagenet.conf's checkpoint.every-rounds
+        List<BenchRow> rows = m.rows(new int[] {8, 16, 32, 64}, new int[] {1, 4, 16}, checkpointEvery, Machine.load());
         return rows.stream().map(r -> new BenchRow(r.section(), r.config(), r.ours(), r.reference(), r.unit(), r.load(),
-                r.note() + String.format("; Java serialisation measured here %.2f GB/s", serial / 1e9))).toList();
+                r.note() + String.format("; Java serialisation measured here: float[] %.2f GB/s, byte[] %.2f GB/s",
+                        serial / 1e9, packed / 1e9))).toList();
     }
 
     private static ModelConfig model(String name, Path home) {

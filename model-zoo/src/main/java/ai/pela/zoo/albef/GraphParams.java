@@ -49,17 +49,14 @@ final class GraphParams {
         return sd.mmul(x, get(name + ".weight"), false, true, false).add(get(name + ".bias"));
     }
 
-    /** LayerNorm over the last axis of [M, d] written out, because ND4J's fused one has its own epsilon. */
+    /** LayerNorm over the last axis of [M, d] ({@link ai.pela.zoo.vit.GraphOps}). */
     SDVariable layerNorm(SDVariable x, String name, double eps) {
-        SDVariable centred = x.sub(x.mean(true, 1));
-        SDVariable var = centred.mul(centred).mean(true, 1);
-        SDVariable normed = centred.mul(sd.math().rsqrt(var.add(eps)));
-        return normed.mul(get(name + ".weight")).add(get(name + ".bias"));
+        return ai.pela.zoo.vit.GraphOps.layerNorm(sd, x, get(name + ".weight"), get(name + ".bias"), eps);
     }
 
     /** Exact GELU, x · Φ(x), as torch's F.gelu and HF's "gelu" compute it (not the tanh approximation). */
     SDVariable gelu(SDVariable x) {
-        return x.mul(sd.math().erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+        return ai.pela.zoo.vit.GraphOps.gelu(sd, x);
     }
 
     /** Names of the parameters this object created, in creation order. */

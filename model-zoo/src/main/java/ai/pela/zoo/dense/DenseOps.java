@@ -1,5 +1,6 @@
 package ai.pela.zoo.dense;
 
+import ai.pela.zoo.vit.GraphOps;
 import java.util.List;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -72,14 +73,11 @@ final class DenseOps {
 
     /** LayerNorm over the last axis of [M, d] rows (the ViT's final norm), eps 1e-6. */
     SDVariable layerNormRows(SDVariable x, String name, int d) {
-        SDVariable normed = normalise(x, 1, LN_EPS);
-        return normed.mul(params.get(name + ".weight", d)).add(params.get(name + ".bias", d));
+        return GraphOps.layerNorm(sd, x, params.get(name + ".weight", d), params.get(name + ".bias", d), LN_EPS);
     }
 
     private SDVariable normalise(SDVariable x, int axis, double eps) {
-        SDVariable centred = x.sub(x.mean(true, axis));
-        SDVariable var = centred.mul(centred).mean(true, axis);
-        return centred.mul(sd.math().rsqrt(var.add(eps)));
+        return GraphOps.standardise(sd, x, axis, eps);
     }
 
     private SDVariable affine(SDVariable x, String name, int c) {
@@ -94,8 +92,7 @@ final class DenseOps {
 
     /** Exact GELU, as torch.nn.GELU(). */
     Fmap gelu(Fmap x) {
-        SDVariable v = x.v();
-        return new Fmap(v.mul(sd.math().erf(v.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5), x.c(), x.h(), x.w());
+        return new Fmap(GraphOps.gelu(sd, x.v()), x.c(), x.h(), x.w());
     }
 
     /**

@@ -16,9 +16,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * state-dict key, so a checkpoint maps onto the graph one-to-one.
  *
  * <p>Tokens are kept as a 2-D [batch·tokens, dim] matrix between blocks so every Linear is a single matmul;
- * they are viewed as 4-D only inside attention. LayerNorm and GELU are written out from primitive ops because
- * ND4J's fused versions use a different epsilon and the tanh approximation, and timm's models need eps 1e-6 and
- * the exact erf GELU.
+ * they are viewed as 4-D only inside attention. LayerNorm and GELU are written out from primitive ops
+ * ({@link GraphOps}).
  */
 public final class VitGraph {
     public static final String INPUT = "input";
@@ -208,21 +207,15 @@ public final class VitGraph {
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
-        if (dtype != DataType.FLOAT) {
-            x = sd.castTo(x, DataType.FLOAT);
+        if (dtype == DataType.FLOAT) {
+            return GraphOps.layerNorm(sd, x, param(name + ".weight"), param(name + ".bias"), LN_EPS);
         }
-        SDVariable centred = x.sub(x.mean(true, 1));
-        SDVariable var = centred.mul(centred).mean(true, 1);
-        SDVariable normed = centred.mul(sd.math().rsqrt(var.add(LN_EPS)));
-        if (dtype != DataType.FLOAT) {
-            normed = sd.castTo(normed, dtype);
-        }
+        SDVariable normed = sd.castTo(GraphOps.standardise(sd, sd.castTo(x, DataType.FLOAT), 1, LN_EPS), dtype);
         return normed.mul(param(name + ".weight")).add(param(name + ".bias"));
     }
 
-    /** Exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)), as torch.nn.GELU() computes it. */
     private SDVariable gelu(SDVariable x) {
-        return x.mul(sd.math().erf(x.mul(1.0 / Math.sqrt(2.0))).add(1.0)).mul(0.5);
+        return GraphOps.gelu(sd, x);
     }
 
     private SDVariable param(String key) {

@@ -138,7 +138,7 @@ public final class AlbefTrainJob {
         MetricsLog metrics = new MetricsLog(p.storage(), p.runDir(), p.start().roundsDone());
         ParameterAveraging trainer = new ParameterAveraging(sc, spec, p.source(), p.plan(),
                 new ParameterAveraging.Settings(recipe.positive("train.workers"), k, p.totalRounds(),
-                        recipe.positive("checkpoint.every-rounds"), recipe.longValue("seed")), p.checkpoints(), metrics)
+                        recipe.positive("checkpoint.every-rounds"), recipe.longValue("seed")).withExchange(recipe), p.checkpoints(), metrics)
                 .listener(listener)
                 .resources(GpuProfile.build(GpuProfile.Settings.from(recipe)).orElse(null));
         TrainState end = trainer.run(p.start());

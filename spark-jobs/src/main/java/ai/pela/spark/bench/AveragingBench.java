@@ -13,6 +13,7 @@ import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.ParameterAveraging;
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainState;
+import ai.pela.spark.train.WirePrecision;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.train.Flat;
@@ -25,8 +26,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * (d) Parameter averaging in local mode: the real {@link ParameterAveraging} rounds (broadcast of parameters and
- * AdamW moments, k PELA steps per worker, treeAggregate) on synthetic batches, for N workers and k local steps.
+ * (d) Parameter averaging in local mode: the real {@link ParameterAveraging} rounds (tree: broadcast of parameters
+ * and AdamW moments, k PELA steps per worker, treeAggregate; ring: a barrier stage whose tasks all-reduce their
+ * parameter changes) on synthetic batches, for N workers and k local steps.
  * The first round (building the step, loading the teacher) is left out; the rest give medians of the time split
  * the trainer itself logs to metrics.jsonl.
  */
@@ -52,7 +54,8 @@ public final class AveragingBench {
         }
     }
 
-    public static List<Split> run(StepFixture f, int[] workerCounts, int[] ks, int rounds, Path workDir) {
+    public static List<Split> run(StepFixture f, int[] workerCounts, int[] ks, int rounds, Path workDir,
+            ParameterAveraging.Exchange exchange, WirePrecision precision) {
         Path teacherFile = workDir.resolve("teacher.safetensors");
         Safetensors.write(f.teacherWeights(), teacherFile);
         List<Split> out = new ArrayList<>();
@@ -64,7 +67,8 @@ public final class AveragingBench {
             for (int n : workerCounts) {
                 try (JavaSparkContext sc = SparkContexts.create("pela-bench", null, n)) {
                     for (int k : ks) {
-                        out.add(runOne(sc, f, teacherFile, n, k, rounds, workDir.resolve("avg-" + n + "-" + k)));
+                        out.add(runOne(sc, f, teacherFile, n, k, rounds, workDir.resolve("avg-" + n + "-" + k + "-" + exchange
+                                + "-" + precision), exchange, precision));
                     }
                 }
             }
@@ -75,7 +79,8 @@ public final class AveragingBench {
         return out;
     }
 
-    private static Split runOne(JavaSparkContext sc, StepFixture f, Path teacherFile, int n, int k, int rounds, Path dir) {
+    private static Split runOne(JavaSparkContext sc, StepFixture f, Path teacherFile, int n, int k, int rounds, Path dir,
+            ParameterAveraging.Exchange exchange, WirePrecision precision) {
         ModelSpec spec = new ModelSpec(f.studentConfig(), f.teacherConfig(), teacherFile.toString(), StepFixture.hyper(),
                 new SerializableConf(sc.hadoopConfiguration()));
         List<Sample> samples = new ArrayList<>();
@@ -88,7 +93,7 @@ public final class AveragingBench {
         List<RoundMetrics> seen = new ArrayList<>();
         double load0 = Machine.load();
         new ParameterAveraging(sc, spec, new SyntheticBatches(f.teacherConfig().inChans(), f.teacherConfig().imgSize()),
-                plan, new ParameterAveraging.Settings(n, k, rounds, Integer.MAX_VALUE, 1),
+                plan, new ParameterAveraging.Settings(n, k, rounds, Integer.MAX_VALUE, 1, exchange, precision),
                 new Checkpoints(storage, run, 1), new MetricsLog(storage, run, 0))
                 .listener((m, s) -> seen.add(m)).run(initial(f));
         List<RoundMetrics> timed = seen.subList(1, seen.size());
@@ -108,17 +113,21 @@ public final class AveragingBench {
         return Timing.median(ms.stream().mapToDouble(f).toArray());
     }
 
-    public static List<BenchRow> rows(StepFixture f, List<Split> splits) {
+    public static List<BenchRow> rows(StepFixture f, List<Split> splits, String exchange) {
         List<BenchRow> rows = new ArrayList<>();
         for (Split s : splits) {
             double one = splits.stream().filter(o -> o.workers() == 1 && o.k() == s.k()).mapToDouble(Split::imagesPerS)
                     .findFirst().orElse(Double.NaN);
             double efficiency = s.imagesPerS() / (s.workers() * one);
-            rows.add(new BenchRow("averaging", String.format("%s, local[%d], k=%d, batch %d", f.teacherConfig().architecture(),
-                    s.workers(), s.k(), f.batch()), 100 * s.overhead(), Double.NaN, "% of round", s.load(),
+            rows.add(new BenchRow("averaging", String.format("%s, local[%d], k=%d, batch %d, %s",
+                    f.teacherConfig().architecture(), s.workers(), s.k(), f.batch(), exchange), 100 * s.overhead(), Double.NaN, "% of round", s.load(),
                     String.format("broadcast %.3f s + aggregate %.3f s vs compute %.3f s (round %.3f s, %.0f images/s, "
-                                    + "%.1f MB params+moments); scaling efficiency T_N/(N·T_1) = %.2f",
-                            s.broadcast(), s.aggregate(), s.compute(), s.total(), s.imagesPerS(), s.payloadBytes() / 1e6,
+                                    + "%s); scaling efficiency T_N/(N·T_1) = %.2f",
+                            s.broadcast(), s.aggregate(), s.compute(), s.total(), s.imagesPerS(),
+                            exchange.startsWith("ring")
+                                    ? String.format("%.2f MB of parameter changes per task on the ring",
+                                            s.payloadBytes() / 12.0 * (exchange.endsWith("bf16") ? 2 : 4) / 1e6)
+                                    : String.format("%.1f MB params+moments", s.payloadBytes() / 1e6),
                             efficiency)));
         }
         return rows;

@@ -16,8 +16,16 @@ import java.util.List;
  * is involved: (1 + 2 · ⌈√N⌉) · S / serial;</li>
  * <li>compute: k · batch / (images/s of one GPU).</li>
  * </ul>
+ * The ring exchange ({@code train.exchange = ring}) broadcasts nothing in the steady state and sends nothing big to
+ * the driver: per round each link carries 2 · (N−1)/N · P · w bytes (reduce-scatter + all-gather of the parameter
+ * changes, w = 4 for FP32, 2 for BF16 on the wire). On checkpoint rounds, every {@code checkpointEvery} rounds, the
+ * two moments are all-reduced too and rank 0 sends parameters and moments (12 · P bytes, FP32) to the driver,
+ * serialised as a byte[] ({@code packedSerialBytesPerS}); amortised over the rounds between checkpoints.
+ * Both exchanges also pay {@code roundLatencyS} per round whatever the bytes: scheduling the stage's tasks and
+ * collecting their results, measured by the averaging benchmark in local mode (the aggregate time of a 1 MB model).
  */
-public record CostModel(long params, double linkBytesPerS, double serialBytesPerS, double gpuImagesPerS, int batch) {
+public record CostModel(long params, double linkBytesPerS, double serialBytesPerS, double packedSerialBytesPerS,
+        double gpuImagesPerS, int batch, double roundLatencyS) {
 
     public record Point(int gpus, int k, double comm, double compute) {
         public double overhead() {
@@ -31,26 +39,51 @@ public record CostModel(long params, double linkBytesPerS, double serialBytesPer
 
     public Point at(int gpus, int k) {
         double copies = 1 + 2 * Math.ceil(Math.sqrt(gpus));
-        double comm = copies * payload() / linkBytesPerS + copies * payload() / serialBytesPerS;
+        double comm = roundLatencyS + copies * payload() / linkBytesPerS + copies * payload() / serialBytesPerS;
         return new Point(gpus, k, comm, k * batch / gpuImagesPerS);
     }
 
-    /** The same round with only FP16 parameters exchanged by a ring all-reduce (2 · S' / link, S' = 2 · params). */
-    public double ringFp16Params() {
-        return 2 * 2.0 * params / linkBytesPerS;
+    /** Communication seconds per round of the ring exchange with {@code wireBytes} per value, amortised over checkpoints. */
+    public double ringComm(int gpus, int wireBytes, int checkpointEvery) {
+        double p = params;
+        double ring = 2.0 * (gpus - 1) / gpus * p * wireBytes / linkBytesPerS;
+        double checkpoint = 2 * ring + 12 * p / linkBytesPerS + 12 * p / packedSerialBytesPerS;
+        return roundLatencyS + ring + checkpoint / checkpointEvery;
     }
 
-    public List<BenchRow> rows(int[] gpus, int[] ks, double load) {
+    public Point ring(int gpus, int k, int wireBytes, int checkpointEvery) {
+        return new Point(gpus, k, ringComm(gpus, wireBytes, checkpointEvery), k * batch / gpuImagesPerS);
+    }
+
+    /**
+     * One row per exchange and GPU count at the largest k (the goal's configuration); the note gives the other ks.
+     * {@code checkpointEvery}: rounds between checkpoints, over which the ring's moment averaging is amortised.
+     */
+    public List<BenchRow> rows(int[] gpus, int[] ks, int checkpointEvery, double load) {
         List<BenchRow> rows = new ArrayList<>();
-        for (int n : gpus) {
-            for (int k : ks) {
-                Point p = at(n, k);
-                rows.add(new BenchRow("costmodel", String.format("DeiT-B κ=2 student (%.1f M params), %d GPUs, %.0f Gb/s, k=%d, batch %d",
-                        params / 1e6, n, linkBytesPerS * 8 / 1e9, k, batch), 100 * p.overhead(), Double.NaN, "% of round", load,
-                        String.format("comm %.2f s (S = %.0f MB × %.0f copies) vs compute %.2f s at an assumed %.0f images/s/GPU; "
-                                        + "ring all-reduce of FP16 params only: %.0f %%", p.comm(), payload() / 1e6,
-                                1 + 2 * Math.ceil(Math.sqrt(n)), p.compute(), gpuImagesPerS,
-                                100 * ringFp16Params() / (ringFp16Params() + p.compute()))));
+        int kMax = ks[ks.length - 1];
+        String[] names = {"tree (FP32 params + moments via treeAggregate)", "ring, FP32 wire", "ring, BF16 wire"};
+        for (int e = 0; e < names.length; e++) {
+            for (int n : gpus) {
+                StringBuilder others = new StringBuilder();
+                Point top = null;
+                for (int k : ks) {
+                    Point pt = e == 0 ? at(n, k) : ring(n, k, e == 1 ? 4 : 2, checkpointEvery);
+                    if (k == kMax) {
+                        top = pt;
+                    } else {
+                        others.append(String.format("k=%d: %.1f %%; ", k, 100 * pt.overhead()));
+                    }
+                }
+                String how = e == 0
+                        ? String.format("S = %.0f MB × %.0f copies", payload() / 1e6, 1 + 2 * Math.ceil(Math.sqrt(n)))
+                        : String.format("ring 2(N-1)/N × %.0f MB per link; moments + %.0f MB state to the driver every"
+                                + " %d rounds", params * (e == 1 ? 4 : 2) / 1e6, 12 * params / 1e6, checkpointEvery);
+                rows.add(new BenchRow("costmodel", String.format("DeiT-B κ=2 student (%.1f M params), %d GPUs, %.0f Gb/s, k=%d, %s",
+                        params / 1e6, n, linkBytesPerS * 8 / 1e9, kMax, names[e]), 100 * top.overhead(), Double.NaN,
+                        "% of round", load, String.format("comm %.3f s (%.3f s per-round latency + %s) vs compute %.2f s at"
+                                + " an assumed %.0f images/s/GPU, batch %d; %s", top.comm(), roundLatencyS, how, top.compute(),
+                                gpuImagesPerS, batch, others.toString().trim())));
             }
         }
         return rows;

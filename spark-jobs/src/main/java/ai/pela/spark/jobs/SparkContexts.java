@@ -51,6 +51,10 @@ public final class SparkContexts {
         conf.setIfMissing("spark.driver.maxResultSize", "4g");
         // A cluster that never accepts the application fails the job instead of waiting for ever.
         conf.setIfMissing("spark.network.timeout", "120s");
+        // train.exchange = ring runs barrier stages, which wait until the cluster has a slot for every task; Spark
+        // checks again only every 15 s by default, so a job whose executors are still registering lost 15-30 s.
+        conf.setIfMissing("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "2s");
+        conf.setIfMissing("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", "150");
         return conf;
     }
 }

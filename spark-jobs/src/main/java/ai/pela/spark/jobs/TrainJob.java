@@ -125,7 +125,7 @@ public final class TrainJob {
         MetricsLog metrics = new MetricsLog(storage, p.runDir(), p.start().roundsDone());
         ParameterAveraging trainer = new ParameterAveraging(sc, spec, p.data().source(), p.plan(),
                 new ParameterAveraging.Settings(workers, k, p.totalRounds(), recipe.positive("checkpoint.every-rounds"),
-                        recipe.longValue("seed")), p.checkpoints(), metrics).listener(listener)
+                        recipe.longValue("seed")).withExchange(recipe), p.checkpoints(), metrics).listener(listener)
                 .resources(p.gpus());
         TrainState end = trainer.run(p.start());
 

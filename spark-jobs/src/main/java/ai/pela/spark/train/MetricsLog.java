@@ -48,6 +48,14 @@ public final class MetricsLog {
         storage.writeAtomically(file, out -> out.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8)));
     }
 
+    /** Drops the rounds from {@code keepRounds} on (a run that goes back to an earlier state runs them again). */
+    public void truncate(int keepRounds) {
+        while (!rounds.isEmpty() && rounds.get(rounds.size() - 1).round() >= keepRounds) {
+            rounds.remove(rounds.size() - 1);
+            lines.remove(lines.size() - 1);
+        }
+    }
+
     public List<RoundMetrics> rounds() {
         return List.copyOf(rounds);
     }

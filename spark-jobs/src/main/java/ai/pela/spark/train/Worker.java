@@ -20,22 +20,9 @@ final class Worker {
             step.importParams(Nd4j.createFromArray(input.params()));
             step.importOptimizer(new OptimizerState(input.step(), Nd4j.createFromArray(input.m()),
                     Nd4j.createFromArray(input.v())));
-            WorkerResult r = WorkerResult.zero();
-            r.lossNames = step.lossNames();
-            for (int i = 0; i < task.batches().size(); i++) {
-                LoadedBatch batch = source.load(task.batches().get(i), task.seeds()[i]);
-                r.skipped.addAll(batch.skipped());
-                if (batch.size() == 0) {
-                    continue;
-                }
-                try {
-                    accumulate(r, step.step(batch.batch()), batch.size());
-                } catch (NonFiniteLossException e) {
-                    r.nonFinite = e.component();
-                    return r;
-                } finally {
-                    batch.batch().close();
-                }
+            WorkerResult r = localSteps(task, step, source);
+            if (r.nonFinite != null) {
+                return r;
             }
             OptimizerState st = step.exportOptimizer();
             // Each worker weighs in by the examples it trained on, so skipped images shift its weight fairly.
@@ -48,6 +35,28 @@ final class Worker {
         } finally {
             WorkerCache.giveBack(spec, device, step);
         }
+    }
+
+    /** The task's k batches through {@code step}: examples, loss sums, skipped samples, or the non-finite component. */
+    static WorkerResult localSteps(RoundTask task, TrainStep step, BatchSource source) {
+        WorkerResult r = WorkerResult.zero();
+        r.lossNames = step.lossNames();
+        for (int i = 0; i < task.batches().size(); i++) {
+            LoadedBatch batch = source.load(task.batches().get(i), task.seeds()[i]);
+            r.skipped.addAll(batch.skipped());
+            if (batch.size() == 0) {
+                continue;
+            }
+            try {
+                accumulate(r, step.step(batch.batch()), batch.size());
+            } catch (NonFiniteLossException e) {
+                r.nonFinite = e.component();
+                return r;
+            } finally {
+                batch.batch().close();
+            }
+        }
+        return r;
     }
 
     /** Loss sums weighted by batch size; a term the step did not compute (NaN) adds 0. */

@@ -19,6 +19,10 @@ import org.slf4j.LoggerFactory;
 final class WorkerCache {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerCache.class);
     private static final Map<String, Queue<TrainStep>> POOL = new ConcurrentHashMap<>();
+    // By identity: which round's state a pooled trainer holds, and which worker used it last.
+    private static final Map<TrainStep, String> TAGS = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+    private static final Map<TrainStep, Integer> LAST_WORKER =
+            java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
 
     private WorkerCache() {
     }
@@ -27,6 +31,37 @@ final class WorkerCache {
     static TrainStep borrow(ModelSpec spec, int device) {
         TrainStep step = POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>()).poll();
         return step != null ? step : build(spec, device);
+    }
+
+    /**
+     * Like {@link #borrow}, preferring the trainer that worker {@code worker} gave back last: under the ring exchange a
+     * trainer keeps its worker's AdamW moments from round to round, so handing it to the same worker again keeps
+     * the run reproducible wherever the tasks land in the same places.
+     */
+    static TrainStep borrowFor(ModelSpec spec, int device, int worker) {
+        Queue<TrainStep> q = POOL.computeIfAbsent(key(spec, device), k -> new ConcurrentLinkedQueue<>());
+        for (TrainStep s : q) {
+            Integer last = LAST_WORKER.get(s);
+            if (last != null && last == worker && q.remove(s)) {
+                return s;
+            }
+        }
+        TrainStep step = q.poll();
+        return step != null ? step : build(spec, device);
+    }
+
+    /** What state {@code step} holds (see {@link RingWorker}), or null when unknown. */
+    static String tag(TrainStep step) {
+        return TAGS.get(step);
+    }
+
+    static void tag(TrainStep step, String tag, int worker) {
+        if (tag == null) {
+            TAGS.remove(step);
+        } else {
+            TAGS.put(step, tag);
+        }
+        LAST_WORKER.put(step, worker);
     }
 
     static void giveBack(ModelSpec spec, int device, TrainStep step) {
@@ -60,5 +95,7 @@ final class WorkerCache {
     static void clear() {
         TeacherCache.clear();
         POOL.clear();
+        TAGS.clear();
+        LAST_WORKER.clear();
     }
 }

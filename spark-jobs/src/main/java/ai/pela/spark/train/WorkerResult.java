@@ -25,6 +25,12 @@ public final class WorkerResult implements Serializable {
     long maxBroadcastFetchNanos;
     final List<String> skipped = new ArrayList<>();
     String nonFinite;
+    /** Ring exchange, sent by rank 0 on checkpoint rounds only: the averaged state, packed as FP32 bytes. */
+    byte[] ringParams;
+    byte[] ringM;
+    byte[] ringV;
+    /** Ring exchange: bytes the workers sent to their neighbours, summed. */
+    long ringBytes;
 
     static WorkerResult zero() {
         return new WorkerResult();
@@ -56,6 +62,12 @@ public final class WorkerResult implements Serializable {
         if (nonFinite == null) {
             nonFinite = o.nonFinite;
         }
+        if (o.ringParams != null) {
+            ringParams = o.ringParams;
+            ringM = o.ringM;
+            ringV = o.ringV;
+        }
+        ringBytes += o.ringBytes;
         return this;
     }
 

@@ -1,0 +1,225 @@
+package ai.pela.spark.train;
+
+import ai.pela.zoo.PelaException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
+
+/**
+ * A ring all-reduce between the N tasks of one round, over plain TCP: rank i sends to rank i+1 and receives from
+ * rank i-1. A sum is a reduce-scatter (N-1 steps, each rank ends owning the full sum of one N-th of the vector)
+ * followed by an all-gather (N-1 steps), so every link carries 2·(N-1)/N of the vector whatever N is — the
+ * bandwidth-optimal exchange that treeAggregate (⌈√N⌉ copies through one node, then the driver) is not.
+ *
+ * <p>Hand-written because nothing on a Spark executor offers a collective for large arrays: BarrierTaskContext's
+ * allGather carries strings through the driver (and costs a second per call), and Gloo/NCCL/Horovod have no Java
+ * bindings that ND4J's CPU and CUDA backends could share. The addresses are exchanged through the driver's
+ * {@link RingRendezvous}; each step's send runs on a second
+ * thread while the receive runs on the caller's, so two ranks sending to each other cannot block on full buffers.
+ *
+ * <p>On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve the bytes. With BF16
+ * every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
+ */
+final class Ring implements Closeable {
+    private static final int CONNECT_TIMEOUT_MS = 60_000;
+    private static final int READ_TIMEOUT_MS = 600_000;
+
+    private final int rank;
+    private final int size;
+    private final Socket toNext;
+    private final Socket fromPrev;
+    private final DataOutputStream out;
+    private final DataInputStream in;
+    private final ExecutorService sender;
+    private final String[] notes;
+    private long bytesSent;
+
+    private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes) throws IOException {
+        this.notes = notes;
+        this.rank = rank;
+        this.size = size;
+        this.toNext = toNext;
+        this.fromPrev = fromPrev;
+        this.out = toNext == null ? null : new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
+        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(fromPrev.getInputStream(), 1 << 16));
+        this.sender = size == 1 ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pela-ring-send-" + rank);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port note" through
+     * {@code allGather} (which must return every rank's string in rank order, see {@link RingRendezvous}), connects to
+     * the next rank and accepts the previous one. Every rank's {@code note} (no spaces) is in {@link #notes()}.
+     */
+    static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather) {
+        if (size == 1) {
+            try {
+                return new Ring(0, 1, null, null, new String[] {note});
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(new InetSocketAddress(host, 0));
+            server.setSoTimeout(CONNECT_TIMEOUT_MS);
+            String[] published = allGather.apply(new String[] {host + ":" + server.getLocalPort() + " " + note});
+            String[] addresses = new String[size];
+            String[] notes = new String[size];
+            for (int i = 0; i < size; i++) {
+                int space = published[i].indexOf(' ');
+                addresses[i] = published[i].substring(0, space);
+                notes[i] = published[i].substring(space + 1);
+            }
+            String next = addresses[(rank + 1) % size];
+            int colon = next.lastIndexOf(':');
+            Socket toNext = new Socket();
+            toNext.setTcpNoDelay(true);
+            toNext.connect(new InetSocketAddress(next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))),
+                    CONNECT_TIMEOUT_MS);
+            new DataOutputStream(toNext.getOutputStream()).writeInt(rank);
+            Socket fromPrev = server.accept();
+            fromPrev.setSoTimeout(READ_TIMEOUT_MS);
+            int prev = new DataInputStream(fromPrev.getInputStream()).readInt();
+            if (prev != (rank + size - 1) % size) {
+                throw new PelaException("ring: rank " + rank + " expected rank " + (rank + size - 1) % size
+                        + " to connect, got rank " + prev);
+            }
+            return new Ring(rank, size, toNext, fromPrev, notes);
+        } catch (IOException e) {
+            throw new PelaException("ring: rank " + rank + " of " + size + " could not connect on " + host + ": " + e, e);
+        }
+    }
+
+    /** Every rank's note from {@link #join}, in rank order. */
+    String[] notes() {
+        return notes;
+    }
+
+    int rank() {
+        return rank;
+    }
+
+    int size() {
+        return size;
+    }
+
+    long bytesSent() {
+        return bytesSent;
+    }
+
+    /** Replaces {@code data} on every rank by the element-wise sum of all ranks' {@code data} (same length everywhere). */
+    void sumInPlace(float[] data, WirePrecision p) {
+        if (size == 1) {
+            return;
+        }
+        // Reduce-scatter: at step s rank r sends chunk (r - s) and adds the received chunk (r - s - 1) into its own.
+        for (int s = 0; s < size - 1; s++) {
+            int send = Math.floorMod(rank - s, size);
+            int recv = Math.floorMod(rank - s - 1, size);
+            exchange(data, send, recv, p, true);
+        }
+        // Rank r now owns the full sum of chunk (r + 1); with BF16 it keeps what the others will decode.
+        int owned = Math.floorMod(rank + 1, size);
+        for (int i = chunkStart(data.length, owned); i < chunkStart(data.length, owned + 1); i++) {
+            data[i] = p.round(data[i]);
+        }
+        // All-gather: at step s rank r passes on chunk (r + 1 - s) and stores the received chunk (r - s).
+        for (int s = 0; s < size - 1; s++) {
+            int send = Math.floorMod(rank + 1 - s, size);
+            int recv = Math.floorMod(rank - s, size);
+            exchange(data, send, recv, p, false);
+        }
+    }
+
+    /** Makes every rank's {@code data} equal to {@code root}'s, passed along the ring. */
+    void broadcast(float[] data, int root) {
+        if (size == 1) {
+            return;
+        }
+        int hops = Math.floorMod(rank - root, size); // how far downstream of the root this rank is
+        try {
+            if (hops != 0) {
+                read(data, 0, data.length, WirePrecision.FP32, false);
+            }
+            if (hops != size - 1) {
+                write(data, 0, data.length, WirePrecision.FP32);
+                out.flush();
+            }
+        } catch (IOException e) {
+            throw failure(e);
+        }
+    }
+
+    private void exchange(float[] data, int sendChunk, int recvChunk, WirePrecision p, boolean add) {
+        int sFrom = chunkStart(data.length, sendChunk);
+        int sTo = chunkStart(data.length, sendChunk + 1);
+        Future<?> sent = sender.submit(() -> {
+            write(data, sFrom, sTo, p);
+            out.flush();
+            return null;
+        });
+        try {
+            read(data, chunkStart(data.length, recvChunk), chunkStart(data.length, recvChunk + 1), p, add);
+            sent.get();
+        } catch (IOException e) {
+            sent.cancel(true);
+            throw failure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PelaException("ring: rank " + rank + " interrupted", e);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause());
+        }
+    }
+
+    private int chunkStart(int length, int chunk) {
+        return (int) ((long) length * chunk / size);
+    }
+
+    private void write(float[] data, int from, int to, WirePrecision p) throws IOException {
+        byte[] bytes = p.pack(data, from, to);
+        out.write(bytes);
+        bytesSent += bytes.length;
+    }
+
+    private void read(float[] data, int from, int to, WirePrecision p, boolean add) throws IOException {
+        byte[] bytes = new byte[(to - from) * p.bytes];
+        in.readFully(bytes);
+        p.unpack(bytes, data, from, add);
+    }
+
+    private PelaException failure(Throwable e) {
+        return new PelaException("ring: rank " + rank + " of " + size + " lost its neighbour: " + e, e);
+    }
+
+    @Override
+    public void close() {
+        if (sender != null) {
+            sender.shutdownNow();
+        }
+        for (Socket s : new Socket[] {toNext, fromPrev}) {
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing after the exchange: nothing left to lose
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package ai.pela.spark.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.pela.zoo.PelaException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The ring between threads on loopback, the allGather played by a barrier (BarrierTaskContext's role). */
+class RingTest {
+
+    /** allGather for {@code n} threads: each contributes one string and gets all of them in rank order. */
+    static final class Gather {
+        final String[] slots;
+        final CyclicBarrier barrier;
+
+        Gather(int n) {
+            slots = new String[n];
+            barrier = new CyclicBarrier(n);
+        }
+
+        UnaryOperator<String[]> forRank(int rank) {
+            return mine -> {
+                try {
+                    slots[rank] = mine[0];
+                    barrier.await();
+                    String[] all = slots.clone();
+                    barrier.await();
+                    return all;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+        }
+    }
+
+    interface RankBody {
+        float[] run(Ring ring, float[] data);
+    }
+
+    static List<float[]> onRing(float[][] inputs, RankBody body) throws Exception {
+        int n = inputs.length;
+        Gather g = new Gather(n);
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            List<Future<float[]>> results = new ArrayList<>();
+            for (int r = 0; r < n; r++) {
+                int rank = r;
+                results.add(pool.submit(() -> {
+                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank))) {
+                        for (int i = 0; i < n; i++) {
+                            if (!ring.notes()[i].equals("note" + i)) {
+                                throw new AssertionError("rank " + rank + " got note " + ring.notes()[i] + " for rank " + i);
+                            }
+                        }
+                        return body.run(ring, inputs[rank].clone());
+                    }
+                }));
+            }
+            List<float[]> out = new ArrayList<>();
+            for (Future<float[]> f : results) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static float[][] randomInputs(int ranks, int length, long seed) {
+        Random rng = new Random(seed);
+        float[][] x = new float[ranks][length];
+        for (float[] row : x) {
+            for (int i = 0; i < length; i++) {
+                row[i] = (float) rng.nextGaussian();
+            }
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 5})
+    void fp32SumEqualsTheSumOnEveryRank(int ranks) throws Exception {
+        // A length that does not divide by the rank count, and one shorter than it (empty chunks).
+        for (int length : new int[] {1003, 2}) {
+            float[][] x = randomInputs(ranks, length, 7);
+            List<float[]> got = onRing(x, (ring, d) -> {
+                ring.sumInPlace(d, WirePrecision.FP32);
+                return d;
+            });
+            for (int i = 0; i < length; i++) {
+                double expected = 0;
+                for (float[] row : x) {
+                    expected += row[i];
+                }
+                for (float[] g : got) {
+                    assertThat((double) g[i]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+                }
+            }
+            for (float[] g : got) {
+                assertThat(g).as("every rank ends with the same bits").isEqualTo(got.get(0));
+            }
+        }
+    }
+
+    @Test
+    void bf16SumIsCloseAndBitIdenticalOnEveryRank() throws Exception {
+        int ranks = 4;
+        float[][] x = randomInputs(ranks, 4096, 3);
+        List<float[]> got = onRing(x, (ring, d) -> {
+            ring.sumInPlace(d, WirePrecision.BF16);
+            return d;
+        });
+        double maxRel = 0;
+        for (int i = 0; i < 4096; i++) {
+            double expected = 0;
+            double scale = 0;
+            for (float[] row : x) {
+                expected += row[i];
+                scale += Math.abs(row[i]);
+            }
+            maxRel = Math.max(maxRel, Math.abs(got.get(0)[i] - expected) / scale);
+        }
+        // BF16 keeps 8 significant bits, so an encoding errs by at most 2^-8 of its value; a sum is encoded once per
+        // hop of the reduce-scatter and once by its owner, N times in all.
+        assertThat(maxRel).isLessThan(ranks * Math.pow(2, -8)).isGreaterThan(0);
+        for (float[] g : got) {
+            assertThat(g).isEqualTo(got.get(0));
+        }
+    }
+
+    @Test
+    void broadcastCopiesTheRootsVectorToEveryRank() throws Exception {
+        float[][] x = randomInputs(3, 100, 5);
+        List<float[]> got = onRing(x, (ring, d) -> {
+            ring.broadcast(d, 1);
+            return d;
+        });
+        for (float[] g : got) {
+            assertThat(g).isEqualTo(x[1]);
+        }
+    }
+
+    @Test
+    void bf16RoundsToNearestEvenAndKeepsSpecialValues() {
+        assertThat(WirePrecision.BF16.round((1.0f))).isEqualTo(1.0f);
+        assertThat(WirePrecision.BF16.round((-3.5f))).isEqualTo(-3.5f);
+        // 1 + 2^-8 lies exactly between two BF16 values (1 and 1 + 2^-7): ties go to the even one, 1.
+        assertThat(WirePrecision.BF16.round((1f + (float) Math.pow(2, -8)))).isEqualTo(1.0f);
+        assertThat(WirePrecision.BF16.round((1f + 3 * (float) Math.pow(2, -8)))).isEqualTo(1f + (float) Math.pow(2, -6));
+        assertThat(WirePrecision.BF16.round((Float.POSITIVE_INFINITY))).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(WirePrecision.BF16.round((Float.NaN))).isNaN();
+        assertThat(WirePrecision.BF16.round((1e-30f))).isCloseTo(1e-30f, org.assertj.core.data.Percentage.withPercentage(0.5));
+    }
+
+    @Test
+    void aWrongPrecisionNameIsRejectedNamingTheKey() {
+        assertThatThrownBy(() -> WirePrecision.parse("fp8", "train.exchange-precision"))
+                .isInstanceOf(PelaException.class).hasMessageContaining("train.exchange-precision")
+                .hasMessageContaining("fp8");
+    }
+}
