@@ -179,10 +179,6 @@ public final class ParameterAveraging {
     private record RoundOutcome(TrainState state, RoundMetrics metrics) {
     }
 
-    RoundOutcome round(int r, TrainState state) {
-        return round(r, state, true);
-    }
-
     /** One round; {@code checkpointDue}: its state will be checkpointed (the ring exchange then averages moments too). */
     RoundOutcome round(int r, TrainState state, boolean checkpointDue) {
         long t0 = System.nanoTime();

@@ -44,7 +44,6 @@ final class Ring implements Closeable {
     private final DataInputStream in;
     private final ExecutorService sender;
     private final String[] notes;
-    private long bytesSent;
 
     private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes) throws IOException {
         this.notes = notes;
@@ -116,10 +115,6 @@ final class Ring implements Closeable {
 
     int size() {
         return size;
-    }
-
-    long bytesSent() {
-        return bytesSent;
     }
 
     /** Replaces {@code data} on every rank by the element-wise sum of all ranks' {@code data} (same length everywhere). */
@@ -194,7 +189,6 @@ final class Ring implements Closeable {
     private void write(float[] data, int from, int to, WirePrecision p) throws IOException {
         byte[] bytes = p.pack(data, from, to);
         out.write(bytes);
-        bytesSent += bytes.length;
     }
 
     private void read(float[] data, int from, int to, WirePrecision p, boolean add) throws IOException {

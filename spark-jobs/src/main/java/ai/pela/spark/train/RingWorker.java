@@ -75,7 +75,6 @@ final class RingWorker {
             }
             r.maxComputeNanos = computeNanos;
             r.maxBroadcastFetchNanos = fetchNanos;
-            r.ringBytes = ring.bytesSent();
             return r;
         } catch (RuntimeException | Error e) {
             if (restore != null) {

@@ -29,8 +29,6 @@ public final class WorkerResult implements Serializable {
     byte[] ringParams;
     byte[] ringM;
     byte[] ringV;
-    /** Ring exchange: bytes the workers sent to their neighbours, summed. */
-    long ringBytes;
 
     static WorkerResult zero() {
         return new WorkerResult();
@@ -67,7 +65,6 @@ public final class WorkerResult implements Serializable {
             ringM = o.ringM;
             ringV = o.ringV;
         }
-        ringBytes += o.ringBytes;
         return this;
     }
 
