@@ -14,9 +14,18 @@ public final class GraphOps {
 
     /** (x − mean) / sqrt(var + eps) along {@code axis}, the biased variance as torch's layer and group norms use. */
     public static SDVariable standardise(SameDiff sd, SDVariable x, int axis, double eps) {
-        SDVariable centred = x.sub(x.mean(true, axis));
-        SDVariable var = centred.mul(centred).mean(true, axis);
-        return centred.mul(sd.math().rsqrt(var.add(eps)));
+        SDVariable centred = centre(x, axis);
+        return centred.mul(inverseStd(sd, centred, axis, eps));
+    }
+
+    /** x − mean along {@code axis} (kept as a size-1 axis). */
+    public static SDVariable centre(SDVariable x, int axis) {
+        return x.sub(x.mean(true, axis));
+    }
+
+    /** 1 / sqrt(var + eps) of already centred values along {@code axis} (kept as a size-1 axis). */
+    public static SDVariable inverseStd(SameDiff sd, SDVariable centred, int axis, double eps) {
+        return sd.math().rsqrt(centred.mul(centred).mean(true, axis).add(eps));
     }
 
     /** LayerNorm over the last axis of [M, d] rows. */
