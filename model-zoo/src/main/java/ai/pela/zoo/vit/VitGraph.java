@@ -223,27 +223,22 @@ public final class VitGraph {
         SDVariable gamma = param(norm + ".weight");
         SDVariable beta = sd.reshape(param(norm + ".bias"), 1, cfg.embedDim());
         LowRankSpec lr = cfg.lowrank();
-        if (lr != null && lr.isDecomposed(name)) {
-            // A thin first factor (rank < d): the per-row 1/std commutes with the matmul, so it scales the
-            // [N·T, rank] product instead of the [N·T, d] input — the same broadcast gradient over fewer elements.
-            boolean thin = lr.rank(name) < cfg.embedDim();
-            SDVariable in = thin ? GraphOps.centre(x, 1) : GraphOps.standardise(sd, x, 1, LN_EPS);
-            SDVariable first = param(name + ".0.weight");
-            SDVariable h = sd.mmul(in, first.mul(gamma), false, true, false);
-            if (thin) {
-                h = h.mul(GraphOps.inverseStd(sd, in, 1, LN_EPS));
-            }
-            h = h.add(sd.mmul(beta, first, false, true, false));
-            SDVariable y = sd.mmul(h, param(name + ".1.weight"), false, true, false);
-            return bias ? y.add(param(name + ".1.bias")) : y;
+        boolean decomposed = lr != null && lr.isDecomposed(name);
+        // A thin first factor (rank < d): the per-row 1/std commutes with the matmul, so it scales the [N·T, rank]
+        // product instead of the [N·T, d] input — the same broadcast gradient over fewer elements.
+        boolean thin = decomposed && lr.rank(name) < cfg.embedDim();
+        SDVariable in = thin ? GraphOps.centre(x, 1) : GraphOps.standardise(sd, x, 1, LN_EPS);
+        SDVariable first = param(name + (decomposed ? ".0.weight" : ".weight"));
+        SDVariable h = sd.mmul(in, first.mul(gamma), false, true, false);
+        if (thin) {
+            h = h.mul(GraphOps.inverseStd(sd, in, 1, LN_EPS));
         }
-        SDVariable normed = GraphOps.standardise(sd, x, 1, LN_EPS);
-        SDVariable w = param(name + ".weight");
-        SDVariable shift = sd.mmul(beta, w, false, true, false);
-        if (bias) {
-            shift = shift.add(param(name + ".bias"));
+        SDVariable shift = sd.mmul(beta, first, false, true, false);
+        if (!decomposed) {
+            return h.add(bias ? shift.add(param(name + ".bias")) : shift);
         }
-        return sd.mmul(normed, w.mul(gamma), false, true, false).add(shift);
+        SDVariable y = sd.mmul(h.add(shift), param(name + ".1.weight"), false, true, false);
+        return bias ? y.add(param(name + ".1.bias")) : y;
     }
 
     private SDVariable layerNorm(SDVariable x, String name) {
