@@ -271,6 +271,7 @@ public final class ParameterAveraging {
             }
             RingWorker.Input in = new RingWorker.Input(runId, r, attempt, state.step(), settings.localSteps(),
                     checkpointDue, settings.precision(), b, rendezvous.address());
+            rendezvous.open(RingStage.attemptKey(in));
             try {
                 WorkerResult sum = WorkerResult.zero();
                 for (WorkerResult w : RingStage.run(stageRdd(tasks), in, spec, source)) {

@@ -15,6 +15,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -44,15 +47,19 @@ final class Ring implements Closeable {
     private final DataInputStream in;
     private final ExecutorService sender;
     private final String[] notes;
+    private final BooleanSupplier killed;
 
-    private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes) throws IOException {
+    private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes, BooleanSupplier killed)
+            throws IOException {
         this.notes = notes;
+        this.killed = killed;
         this.rank = rank;
         this.size = size;
         this.toNext = toNext;
         this.fromPrev = fromPrev;
         this.out = toNext == null ? null : new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
-        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(fromPrev.getInputStream(), 1 << 16));
+        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(TaskSockets.input(fromPrev,
+                READ_TIMEOUT_MS, killed, "ring: rank " + rank + " receiving from rank " + (rank + size - 1) % size), 1 << 16));
         this.sender = size == 1 ? null : Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pela-ring-send-" + rank);
             t.setDaemon(true);
@@ -63,19 +70,20 @@ final class Ring implements Closeable {
     /**
      * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port note" through
      * {@code allGather} (which must return every rank's string in rank order, see {@link RingRendezvous}), connects to
-     * the next rank and accepts the previous one. Every rank's {@code note} (no spaces) is in {@link #notes()}.
+     * the next rank and accepts the previous one. Every rank's {@code note} (no spaces) is in {@link #notes()}. Every
+     * wait of this ring gives up soon after {@code killed} turns true ({@link TaskSockets}).
      */
-    static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather) {
+    static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather,
+            BooleanSupplier killed) {
         if (size == 1) {
             try {
-                return new Ring(0, 1, null, null, new String[] {note});
+                return new Ring(0, 1, null, null, new String[] {note}, killed);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         try (ServerSocket server = new ServerSocket()) {
             server.bind(new InetSocketAddress(host, 0));
-            server.setSoTimeout(CONNECT_TIMEOUT_MS);
             String[] published = allGather.apply(new String[] {host + ":" + server.getLocalPort() + " " + note});
             String[] addresses = new String[size];
             String[] notes = new String[size];
@@ -91,14 +99,15 @@ final class Ring implements Closeable {
             toNext.connect(new InetSocketAddress(next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))),
                     CONNECT_TIMEOUT_MS);
             new DataOutputStream(toNext.getOutputStream()).writeInt(rank);
-            Socket fromPrev = server.accept();
-            fromPrev.setSoTimeout(READ_TIMEOUT_MS);
-            int prev = new DataInputStream(fromPrev.getInputStream()).readInt();
+            Socket fromPrev = TaskSockets.accept(server, CONNECT_TIMEOUT_MS, killed,
+                    "ring: rank " + rank + " waiting for rank " + (rank + size - 1) % size + " to connect");
+            int prev = new DataInputStream(TaskSockets.input(fromPrev, CONNECT_TIMEOUT_MS, killed, "ring: rank " + rank
+                    + " waiting for rank " + (rank + size - 1) % size + " to say who it is")).readInt();
             if (prev != (rank + size - 1) % size) {
                 throw new PelaException("ring: rank " + rank + " expected rank " + (rank + size - 1) % size
                         + " to connect, got rank " + prev);
             }
-            return new Ring(rank, size, toNext, fromPrev, notes);
+            return new Ring(rank, size, toNext, fromPrev, notes, killed);
         } catch (IOException e) {
             throw new PelaException("ring: rank " + rank + " of " + size + " could not connect on " + host + ": " + e, e);
         }
@@ -170,7 +179,7 @@ final class Ring implements Closeable {
         });
         try {
             read(data, chunkStart(data.length, recvChunk), chunkStart(data.length, recvChunk + 1), p, add);
-            sent.get();
+            awaitSent(sent);
         } catch (IOException e) {
             sent.cancel(true);
             throw failure(e);
@@ -179,6 +188,25 @@ final class Ring implements Closeable {
             throw new PelaException("ring: rank " + rank + " interrupted", e);
         } catch (ExecutionException e) {
             throw failure(e.getCause());
+        }
+    }
+
+    /**
+     * Waits for this step's send, which blocks while the next rank is not reading; a send never completes if that rank
+     * stopped without closing its end, so the wait has the same limits as a read.
+     */
+    private void awaitSent(Future<?> sent) throws IOException, InterruptedException, ExecutionException {
+        for (long waited = 0; ; waited += TaskSockets.SLICE_MS) {
+            try {
+                sent.get(TaskSockets.SLICE_MS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException e) {
+                if (killed.getAsBoolean() || waited >= READ_TIMEOUT_MS) {
+                    sent.cancel(true);
+                    throw new java.net.SocketTimeoutException("sending to rank " + (rank + 1) % size + ": "
+                            + (killed.getAsBoolean() ? "the task was killed" : "not read within " + READ_TIMEOUT_MS / 1000 + " s"));
+                }
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Where a ring round's tasks find each other: a small TCP service on the driver that collects one string from each
@@ -21,12 +22,16 @@ import java.util.Map;
  */
 final class RingRendezvous implements Closeable {
     private static final int READ_TIMEOUT_MS = 600_000;
+    /** A task sends its registration as soon as it connects. */
+    private static final int REGISTER_TIMEOUT_MS = 10_000;
 
     private final ServerSocket server;
     private final Thread acceptor;
     /** Waiting tasks per round key; only one round's stage runs at a time, so an older incomplete key is dead. */
     private final Map<String, Socket[]> waiting = new HashMap<>();
     private final Map<String, String[]> notes = new HashMap<>();
+    /** Key prefix of the attempt the driver is running now; null between attempts. */
+    private String live;
 
     RingRendezvous(String host) {
         try {
@@ -49,7 +54,7 @@ final class RingRendezvous implements Closeable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
-                s.setSoTimeout(READ_TIMEOUT_MS);
+                s.setSoTimeout(REGISTER_TIMEOUT_MS);
                 DataInputStream in = new DataInputStream(s.getInputStream());
                 register(s, in.readUTF(), in.readInt(), in.readInt(), in.readUTF());
             } catch (IOException e) {
@@ -61,7 +66,21 @@ final class RingRendezvous implements Closeable {
         }
     }
 
+    /**
+     * Opens an attempt: from now on only tasks whose key starts with {@code keyPrefix} are answered. Everything else —
+     * a task of an attempt the driver already gave up, which Spark may start or keep running after the failure — gets
+     * its connection closed at once and fails, which frees its task slot for the next attempt.
+     */
+    synchronized void open(String keyPrefix) {
+        abortWaiting();
+        live = keyPrefix;
+    }
+
     private synchronized void register(Socket s, String key, int size, int rank, String note) throws IOException {
+        if (live == null || !key.startsWith(live)) {
+            s.close();
+            return;
+        }
         waiting.keySet().removeIf(k -> {
             if (k.equals(key)) {
                 return false;
@@ -92,11 +111,12 @@ final class RingRendezvous implements Closeable {
     }
 
     /**
-     * Answers every waiting task with a closed connection. After a failed attempt its surviving tasks may be waiting
-     * here for a peer that died; Spark cannot stop a thread blocked in a socket read, and such a task keeps its slot,
-     * so the re-run barrier stage would wait for that slot until the read timed out.
+     * Ends the attempt: answers every waiting task with a closed connection and refuses late ones until the next
+     * {@link #open}. After a failed attempt its surviving tasks may be waiting here for a peer that died, or arrive
+     * only now; each keeps its task slot while it waits, and the re-run barrier stage needs every slot.
      */
     synchronized void abortWaiting() {
+        live = null;
         waiting.values().forEach(RingRendezvous::closeAll);
         waiting.clear();
         notes.clear();
@@ -114,20 +134,23 @@ final class RingRendezvous implements Closeable {
         }
     }
 
-    /** The task side: sends {@code note} as rank {@code rank} of {@code size} under {@code key}; returns all notes. */
-    static String[] gather(String address, String key, int rank, int size, String note) {
+    /**
+     * The task side: sends {@code note} as rank {@code rank} of {@code size} under {@code key}; returns all notes.
+     * Gives up soon after {@code killed} turns true ({@link TaskSockets}).
+     */
+    static String[] gather(String address, String key, int rank, int size, String note, BooleanSupplier killed) {
         int colon = address.lastIndexOf(':');
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
                     60_000);
-            s.setSoTimeout(READ_TIMEOUT_MS);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.writeUTF(key);
             out.writeInt(size);
             out.writeInt(rank);
             out.writeUTF(note);
             out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
+            DataInputStream in = new DataInputStream(TaskSockets.input(s, READ_TIMEOUT_MS, killed,
+                    "ring rendezvous: rank " + rank + " waiting for the other ranks"));
             String[] all = new String[size];
             for (int i = 0; i < size; i++) {
                 all[i] = in.readUTF();

@@ -1,6 +1,7 @@
 package ai.pela.spark.train;
 
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
@@ -26,6 +27,11 @@ final class RingStage {
                 .collect();
     }
 
+    /** The rendezvous key prefix of one attempt of a round (the stage attempt number follows). */
+    static String attemptKey(RingWorker.Input in) {
+        return in.runId() + "/" + in.round() + "/" + in.attempt() + "/";
+    }
+
     private static final class RoundFunction extends AbstractFunction1<Iterator<RoundTask>, Iterator<WorkerResult>>
             implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
@@ -49,9 +55,13 @@ final class RingStage {
             String host = SparkEnv.get().blockManager().blockManagerId().host();
             int rank = ctx.partitionId();
             // A re-run round (a new job) or stage is a new attempt: its tasks must not meet a dead attempt's.
-            String key = in.runId() + "/" + in.round() + "/" + in.attempt() + "/" + ctx.stageAttemptNumber();
+            String key = attemptKey(in) + ctx.stageAttemptNumber();
+            // Spark marks the other tasks of a failed barrier stage killed without interrupting them; every wait of
+            // the ring polls this flag, so a killed task gives its slot back to the re-run within a second.
+            BooleanSupplier killed = ctx::isInterrupted;
             WorkerResult r = RingWorker.run(task, in, rank, size, host,
-                    mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0]), spec, source);
+                    mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0], killed), killed, spec,
+                    source);
             return JavaConverters.asScalaIterator(List.of(r).iterator());
         }
     }

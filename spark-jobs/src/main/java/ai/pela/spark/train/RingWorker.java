@@ -6,6 +6,7 @@ import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.TrainStep;
 import java.io.Serializable;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,7 +40,7 @@ final class RingWorker {
     }
 
     static WorkerResult run(RoundTask task, Input in, int rank, int size, String host, UnaryOperator<String[]> allGather,
-            ModelSpec spec, BatchSource source) {
+            BooleanSupplier killed, ModelSpec spec, BatchSource source) {
         int device = TaskDevice.bindCurrentTask();
         TrainStep step = WorkerCache.borrowFor(spec, device, task.worker());
         boolean holds = tag(in.runId(), in.round()).equals(WorkerCache.tag(step));
@@ -47,7 +48,7 @@ final class RingWorker {
         WorkerCache.tag(step, null, task.worker());
         long f0 = System.nanoTime();
         float[][] restore = null;
-        try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather)) {
+        try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather, killed)) {
             receiveState(step, holds, ring.notes(), in, ring);
             long fetchNanos = System.nanoTime() - f0;
             restore = snapshot(step);

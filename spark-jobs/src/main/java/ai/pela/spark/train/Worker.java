@@ -41,7 +41,13 @@ final class Worker {
     static WorkerResult localSteps(RoundTask task, TrainStep step, BatchSource source) {
         WorkerResult r = WorkerResult.zero();
         r.lossNames = step.lossNames();
+        org.apache.spark.TaskContext ctx = org.apache.spark.TaskContext.get();
         for (int i = 0; i < task.batches().size(); i++) {
+            if (ctx != null) {
+                // A task Spark killed (its barrier stage failed) stops here instead of computing the rest of the round
+                // in a slot the re-run needs; Spark marks the task, it does not interrupt the thread.
+                ctx.killTaskIfInterrupted();
+            }
             LoadedBatch batch = source.load(task.batches().get(i), task.seeds()[i]);
             r.skipped.addAll(batch.skipped());
             if (batch.size() == 0) {

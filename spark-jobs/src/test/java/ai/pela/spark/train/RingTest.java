@@ -7,10 +7,13 @@ import ai.pela.zoo.PelaException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,7 +60,7 @@ class RingTest {
             for (int r = 0; r < n; r++) {
                 int rank = r;
                 results.add(pool.submit(() -> {
-                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank))) {
+                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank), () -> false)) {
                         for (int i = 0; i < n; i++) {
                             if (!ring.notes()[i].equals("note" + i)) {
                                 throw new AssertionError("rank " + rank + " got note " + ring.notes()[i] + " for rank " + i);
@@ -148,6 +151,43 @@ class RingTest {
         });
         for (float[] g : got) {
             assertThat(g).isEqualTo(x[1]);
+        }
+    }
+
+    /**
+     * A rank whose neighbour stays alive but stops taking part (a task Spark killed that is still computing, or one
+     * waiting elsewhere) gives up within about a second of its own task being killed, instead of holding its task slot
+     * for the ten-minute read timeout.
+     */
+    @Test
+    void aKilledRankStopsWaitingForASilentNeighbour() throws Exception {
+        Gather g = new Gather(2);
+        AtomicBoolean killed = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Ring> silent = pool.submit(() -> Ring.join(1, 2, "127.0.0.1", "b", g.forRank(1), () -> false));
+            Future<Long> waiting = pool.submit(() -> {
+                try (Ring ring = Ring.join(0, 2, "127.0.0.1", "a", g.forRank(0), killed::get)) {
+                    ring.sumInPlace(new float[1000], WirePrecision.FP32);
+                    return -1L;
+                } catch (PelaException e) {
+                    assertThat(e).hasMessageContaining("rank 0 of 2").hasMessageContaining("killed");
+                    return System.nanoTime();
+                } finally {
+                    done.countDown();
+                }
+            });
+            Thread.sleep(1500);
+            assertThat(done.getCount()).as("still waiting before the kill").isEqualTo(1);
+            long killedAt = System.nanoTime();
+            killed.set(true);
+            long gaveUpAt = waiting.get(30, TimeUnit.SECONDS);
+            assertThat(gaveUpAt).as("gave up because of the kill").isPositive();
+            assertThat((gaveUpAt - killedAt) / 1e9).isLessThan(5.0);
+            silent.get().close();
+        } finally {
+            pool.shutdownNow();
         }
     }
 
