@@ -113,12 +113,13 @@ class ClusterIT {
     }
 
     /** Runs pretrain on the cluster, injects {@code fault} after round 1, and checks the end equals the no-fault run. */
-    private static void assertFaultChangesNothing(String name, Runnable fault) throws Exception {
+    private static void assertFaultChangesNothing(String name, java.util.function.Consumer<StandaloneCluster.Running> fault)
+            throws Exception {
         Path ref = reference();
         Path run = dir.resolve(name);
         StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(run));
         awaitRounds(run, 1, job);
-        fault.run();
+        fault.accept(job);
         StandaloneCluster.Submitted s = job.await(JOB_TIMEOUT);
         assertThat(s.exit()).as(s.stderr()).isZero();
         double d = maxDiff(ref, run);
@@ -128,11 +129,7 @@ class ClusterIT {
 
     @Test
     void anExecutorKilledMidRoundChangesNothing() throws Exception {
-        assertFaultChangesNothing("executor-killed", () -> {
-            List<ProcessHandle> executors = cluster.executors();
-            assertThat(executors).isNotEmpty();
-            executors.get(0).destroyForcibly();
-        });
+        assertFaultChangesNothing("executor-killed", job -> killAnExecutorOf(job));
     }
 
     @Test
@@ -226,7 +223,7 @@ class ClusterIT {
     @Test
     @Order(Integer.MAX_VALUE) // unannotated tests default to Integer.MAX_VALUE / 2
     void aLostWorkerLeavesTheJobToTheRemainingOne() throws Exception {
-        assertFaultChangesNothing("worker-lost", () -> cluster.killWorker(1));
+        assertFaultChangesNothing("worker-lost", job -> cluster.killWorker(1));
     }
 
     /**
@@ -243,9 +240,37 @@ class ClusterIT {
         System.out.printf("ring run %s, max |dparam| vs the tree exchange %.3g%n", s.took(), vsTree);
         assertThat(vsTree).isLessThanOrEqualTo(2e-3);
 
-        // Not here: an executor killed mid-round under the ring exchange. It passed twice in isolation (the round was
-        // re-run and the job ended within 4.5e-4 of the no-fault run) but hung once in a full CI run (no failure
-        // reached the driver within 10 minutes); recorded as open in issue 7 until understood.
+    }
+
+    /**
+     * An executor killed mid-round under the ring exchange: its task fails, Spark fails the barrier stage and marks
+     * the surviving task killed, the survivor stops waiting for its dead neighbour and gives its slot back, and the
+     * driver runs the round again — its state from the survivor, which put the round's start back — on the survivor
+     * and the executor the worker launches instead. Nothing is lost, so the run ends where the no-fault ring run does.
+     */
+    @Test
+    void theRingExchangeSurvivesAKilledExecutor() throws Exception {
+        Path ring = dir.resolve("ring-run");
+        if (!java.nio.file.Files.exists(ring.resolve("model/model.safetensors"))) {
+            assertThat(cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(ring, "--set", "train.exchange=ring"))
+                    .exit()).isZero();
+        }
+        Path killed = dir.resolve("ring-executor-killed");
+        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(killed, "--set", "train.exchange=ring"));
+        awaitRounds(killed, 1, job);
+        killAnExecutorOf(job);
+        StandaloneCluster.Submitted k = job.await(JOB_TIMEOUT);
+        assertThat(k.exit()).as(k.stderr()).isZero();
+        double d = maxDiff(ring, killed);
+        System.out.printf("ring run with an executor killed after round 1: %s (%s), max |dparam| vs no-fault %.3g%n",
+                k.took(), k.stderr().contains("running the round again") ? "a round was run again" : "no round failed", d);
+        assertThat(d).isLessThanOrEqualTo(2e-3);
+    }
+
+    private static void killAnExecutorOf(StandaloneCluster.Running job) {
+        List<ProcessHandle> executors = cluster.executorsOf(job);
+        assertThat(executors).as("executors of the running job").isNotEmpty();
+        executors.get(0).destroyForcibly();
     }
 
     @Test

@@ -141,7 +141,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** A spark-submit that is still running: the driver's process, and where its output goes. */
-    record Running(Process process, Path out, Path err, long startNanos) {
+    record Running(Process process, Path out, Path err, long startNanos, java.time.Instant started) {
         Submitted await(Duration timeout) throws Exception {
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
@@ -161,6 +161,17 @@ final class StandaloneCluster implements AutoCloseable {
                     .forEach(out::add);
         }
         return out;
+    }
+
+    /**
+     * The executor JVMs launched for {@code job}: those started after it. An earlier job's executors can still be
+     * shutting down when the next job starts, and killing one of them would test nothing.
+     */
+    List<ProcessHandle> executorsOf(Running job) {
+        java.time.Instant launched = job.started().minusSeconds(1);
+        return executors().stream()
+                .filter(h -> h.info().startInstant().map(t -> t.isAfter(launched)).orElse(false))
+                .toList();
     }
 
     /** Kills worker {@code i} and everything it launched, as a lost machine would. */
@@ -200,7 +211,7 @@ final class StandaloneCluster implements AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         submits.add(p);
-        return new Running(p, out, err, t0);
+        return new Running(p, out, err, t0, java.time.Instant.now());
     }
 
     private void stopAll() {

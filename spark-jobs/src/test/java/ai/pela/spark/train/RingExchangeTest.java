@@ -10,16 +10,22 @@ import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.Flat;
+import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.train.TrainStep;
 import ai.pela.zoo.vit.VitInit;
 import ai.pela.zoo.vit.VitLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -62,9 +68,14 @@ class RingExchangeTest {
 
     static ParameterAveraging trainer(Path dir, int samples, int rounds, int checkpointEvery,
             ParameterAveraging.Exchange exchange, WirePrecision precision) {
+        return trainer(dir, samples, rounds, checkpointEvery, exchange, precision, null);
+    }
+
+    static ParameterAveraging trainer(Path dir, int samples, int rounds, int checkpointEvery,
+            ParameterAveraging.Exchange exchange, WirePrecision precision, StepFactory factory) {
         EpochPlan plan = new EpochPlan(ParameterAveragingTest.samples(samples), 5, 2, 3, 8);
         ModelSpec spec = new ModelSpec(ParameterAveragingTest.CFG, null, null, HYPER,
-                new SerializableConf(sc.hadoopConfiguration()));
+                new SerializableConf(sc.hadoopConfiguration()), "fp32", factory);
         return new ParameterAveraging(sc, spec, new ParameterAveragingTest.ToySource(0), plan,
                 new ParameterAveraging.Settings(2, 3, rounds, checkpointEvery, 5, exchange, precision),
                 new Checkpoints(Storage.local(), Storage.path(dir.toString()), 10),
@@ -133,6 +144,68 @@ class RingExchangeTest {
         assertThat(end.params()).isEqualTo(undisturbed.params());
         List<RoundMetrics> log = new MetricsLog(Storage.local(), Storage.path(dir.resolve("b").toString()), 99).rounds();
         assertThat(log).extracting(RoundMetrics::round).containsExactly(0, 1, 2, 3);
+    }
+
+    /**
+     * Builds the usual step; once armed, rank 1's next build fails at once (its executor is lost) and rank 0's next
+     * build is slow, so rank 0 reaches the rendezvous only after the driver has given the attempt up.
+     */
+    static final class LateAndLostFactory implements StepFactory {
+        private static final long serialVersionUID = 1L;
+        static final AtomicBoolean LOSE = new AtomicBoolean();
+        static final AtomicBoolean DELAY = new AtomicBoolean();
+
+        @Override
+        public TrainStep create(ModelSpec spec) {
+            int rank = TaskContext.getPartitionId();
+            if (rank == 1 && LOSE.compareAndSet(true, false)) {
+                throw new IllegalStateException("injected: rank 1's executor is lost");
+            }
+            if (rank == 0 && DELAY.compareAndSet(true, false)) {
+                try {
+                    Thread.sleep(4000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return new PelaStep(spec.student(), spec.placeholderStudentWeights(), null, null, spec.hyper());
+        }
+
+        @Override
+        public String key() {
+            return "late-and-lost";
+        }
+    }
+
+    /**
+     * The hang once seen on the standalone cluster, made deterministic: a round's attempt fails while one of its tasks
+     * has not reached the rendezvous yet. That task, which Spark marks killed but keeps running, must be turned away
+     * when it arrives; before, it waited there for peers of the dead attempt for the 10-minute read timeout, holding
+     * the task slot that the re-run barrier stage needed, and the run stood still.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aTaskThatReachesTheRendezvousAfterItsAttemptFailedDoesNotStallTheRerun(@TempDir Path dir) {
+        TrainState undisturbed = trainer(dir.resolve("a"), 4, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32)
+                .run(fresh());
+        List<Integer> faulted = new ArrayList<>();
+        ParameterAveraging pa = trainer(dir.resolve("b"), 96, 4, 2, ParameterAveraging.Exchange.RING, WirePrecision.FP32,
+                new LateAndLostFactory()).listener((m, s) -> {
+                    if (m.round() == 0 && faulted.isEmpty()) {
+                        WorkerCache.clear(); // round 1 builds its trainers again, with the fault armed
+                        LateAndLostFactory.LOSE.set(true);
+                        LateAndLostFactory.DELAY.set(true);
+                        faulted.add(m.round());
+                    }
+                });
+        long t0 = System.nanoTime();
+        TrainState end = pa.run(fresh());
+        assertThat(faulted).containsExactly(0);
+        assertThat(LateAndLostFactory.LOSE.get()).as("rank 1's build failed").isFalse();
+        assertThat(LateAndLostFactory.DELAY.get()).as("rank 0's build was late").isFalse();
+        assertThat(end.roundsDone()).isEqualTo(4);
+        assertThat(end.params()).isEqualTo(undisturbed.params());
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds for the run").isLessThan(120);
     }
 
     @Test
