@@ -72,4 +72,12 @@ public final class AlbefModel {
     public INDArray similarity(AlbefBatch batch) {
         return output(batch, List.of(AlbefGraph.SIM_I2T)).get(AlbefGraph.SIM_I2T);
     }
+
+    /**
+     * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}); only for a model
+     * that no other thread is running, such as a trainer's teacher.
+     */
+    public void forgetLastRun() {
+        ai.pela.zoo.train.NativeMemory.forget(sd);
+    }
 }

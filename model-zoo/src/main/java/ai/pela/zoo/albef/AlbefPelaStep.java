@@ -212,6 +212,10 @@ public final class AlbefPelaStep implements TrainStep {
         } finally {
             closeAll(grads.values());
             closeAll(out.values());
+            NativeMemory.forget(sd);
+            if (teacher != null) {
+                teacher.forgetLastRun();
+            }
             NativeMemory.release();
         }
     }

@@ -54,4 +54,12 @@ public final class TextEncoderModel {
     public Map<String, INDArray> outputs(TokenBatch batch, List<String> names) {
         return sd.output(TextEncoder.placeholders(batch, wordTable, length), names);
     }
+
+    /**
+     * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}); only for a model
+     * that no other thread is running, such as a trainer's teacher.
+     */
+    public void forgetLastRun() {
+        ai.pela.zoo.train.NativeMemory.forget(sd);
+    }
 }

@@ -119,6 +119,8 @@ public final class TextPelaStep {
             return new TextLosses(out.get(TOTAL).getDouble(0), out.get(AlbefPelaStep.FD).getDouble(0),
                     out.get(AlbefPelaStep.RWP).getDouble(0), gradNorm, lr);
         } finally {
+            NativeMemory.forget(sd);
+            teacher.forgetLastRun();
             NativeMemory.release();
         }
     }

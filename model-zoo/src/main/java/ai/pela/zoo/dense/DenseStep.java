@@ -124,6 +124,7 @@ public final class DenseStep implements TrainStep {
             close(grads.values());
             close(out.values());
             ph.values().stream().filter(a -> a != batch.images()).forEach(INDArray::close);
+            NativeMemory.forget(sd);
             NativeMemory.release();
         }
     }

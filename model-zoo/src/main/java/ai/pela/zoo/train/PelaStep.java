@@ -177,6 +177,10 @@ public final class PelaStep implements TrainStep {
             closeAll(grads.values());
             closeAll(out.values());
             ph.values().stream().filter(a -> a != images).forEach(INDArray::close);
+            NativeMemory.forget(sd);
+            if (teacher != null) {
+                teacher.forgetLastRun();
+            }
             NativeMemory.release();
         }
     }

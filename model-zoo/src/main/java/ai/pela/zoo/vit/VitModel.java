@@ -114,4 +114,12 @@ public final class VitModel {
                     + " but the model needs [N, " + config.inChans() + ", " + config.imgSize() + ", " + config.imgSize() + "]");
         }
     }
+
+    /**
+     * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}); only for a model
+     * that no other thread is running, such as a trainer's teacher.
+     */
+    public void forgetLastRun() {
+        ai.pela.zoo.train.NativeMemory.forget(sd);
+    }
 }
