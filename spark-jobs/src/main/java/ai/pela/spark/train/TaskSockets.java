@@ -8,10 +8,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.function.BooleanSupplier;
-import org.apache.spark.TaskContext;
 
 /**
- * Blocking socket waits of a ring task that stop when Spark kills the task.
+ * Blocking socket waits of a ring task that stop when Spark kills the task (the caller passes the task's
+ * {@code TaskContext::isInterrupted}).
  *
  * <p>When one task of a barrier stage fails, Spark fails the stage and marks the others killed, but it does not
  * interrupt their threads, and a thread blocked in a socket read would not notice an interrupt anyway. A killed task
@@ -25,12 +25,6 @@ final class TaskSockets {
     static final int SLICE_MS = 1000;
 
     private TaskSockets() {
-    }
-
-    /** Whether Spark has killed the calling task; never, outside a Spark task (tests, the driver). */
-    static BooleanSupplier sparkTaskKilled() {
-        TaskContext ctx = TaskContext.get();
-        return ctx == null ? () -> false : ctx::isInterrupted;
     }
 
     /**
