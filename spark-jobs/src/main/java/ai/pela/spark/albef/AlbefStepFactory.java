@@ -27,7 +27,7 @@ public record AlbefStepFactory(AlbefConfig student, AlbefConfig teacher, String 
         AlbefPelaStep.Negatives negatives) implements StepFactory {
 
     @Override
-    public TrainStep create(ModelSpec spec) {
+    public TrainStep create(ModelSpec spec, int device) {
         StateDict zeros = new StateDict();
         for (Map.Entry<String, long[]> e : AlbefLayout.parameterShapes(student).entrySet()) {
             zeros.put(e.getKey(), Nd4j.zeros(DataType.FLOAT, e.getValue()));
@@ -35,7 +35,7 @@ public record AlbefStepFactory(AlbefConfig student, AlbefConfig teacher, String 
         if (teacher == null) {
             return new AlbefPelaStep(student, zeros, null, null, spec.hyper(), textLength, negatives, 0);
         }
-        StateDict weights = TeacherCache.get("albef:" + teacherWeights,
+        StateDict weights = TeacherCache.get("albef:" + teacherWeights + "@" + device,
                 () -> AlbefFiles.readWeights(spec.hadoop().storage(), teacherWeights, teacher));
         AlbefModel frozen = AlbefModel.create(teacher, weights, textLength, teacherWeights);
         return new AlbefPelaStep(student, zeros, frozen, weights, spec.hyper(), textLength, negatives, 0);

@@ -76,6 +76,11 @@ public final class AlbefTrainJob {
             throw new PelaException("configuration key 'pela.albef.negatives' is teacher, but train-teacher has no "
                     + "teacher; use student");
         }
+        if (ModelSpec.checkPrecision(recipe.string("gpu.teacher-precision")).equals("fp16")) {
+            // ALBEF's graph (ViT + BERT with cross-attention) is built in FP32 only; say so rather than ignore the key.
+            throw new PelaException("configuration key 'pela.gpu.teacher-precision' is fp16, but an ALBEF teacher runs"
+                    + " in FP32 only; use auto or fp32");
+        }
         List<Sample> samples = samples(storage, recipe);
         AlbefBatchSource source = source(storage, recipe, config, textLength);
 

@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public record DenseStepFactory(HeadConfig head, double backboneLrScale) implements StepFactory {
     @Override
-    public TrainStep create(ModelSpec spec) {
+    public TrainStep create(ModelSpec spec, int device) {
         StateDict zeros = new StateDict();
         for (Map.Entry<String, long[]> e : DenseModel.parameterShapes(spec.student(), head).entrySet()) {
             zeros.put(e.getKey(), Nd4j.zeros(DataType.FLOAT, e.getValue()));

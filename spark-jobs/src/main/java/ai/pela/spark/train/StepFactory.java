@@ -9,7 +9,11 @@ import java.io.Serializable;
  * broadcast overwrites them, so a factory carries architectures, never weights.
  */
 public interface StepFactory extends Serializable {
-    TrainStep create(ModelSpec spec);
+    /**
+     * @param device the GPU this task's thread is bound to (0 on the CPU); a teacher loaded through
+     *               {@link TeacherCache} must be keyed by it, so that trainers on different GPUs never share arrays
+     */
+    TrainStep create(ModelSpec spec, int device);
 
     /** Identifies the steps this factory builds, for the executors' cache of built steps. */
     String key();

@@ -76,7 +76,7 @@ final class WorkerCache {
     private static TrainStep build(ModelSpec spec, int device) {
         long t0 = System.nanoTime();
         if (spec.factory() != null) {
-            TrainStep step = spec.factory().create(spec);
+            TrainStep step = spec.factory().create(spec, device);
             LOG.info("built a {} trainer in {} s", spec.factory().key(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
             return step;
         }

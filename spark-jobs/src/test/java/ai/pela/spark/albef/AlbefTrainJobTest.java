@@ -125,6 +125,16 @@ class AlbefTrainJobTest {
         assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
     }
 
+    /** The ALBEF graph is FP32 only: an FP16 teacher request fails before any data is read, not silently ignored. */
+    @Test
+    void anFp16TeacherRequestIsRefusedNamingTheKey() {
+        Recipe r = recipe(dir.resolve("fp16"), List.of("model.weights=\"" + teacher.modelDir() + "/model.safetensors\"",
+                "model.kappa=3", "gpu.teacher-precision=fp16"));
+        assertThatThrownBy(() -> AlbefTrainJob.prepare(new Storage(sc.hadoopConfiguration()), r, TrainJob.Mode.PRETRAIN))
+                .isInstanceOf(ai.pela.zoo.PelaException.class).hasMessageContaining("pela.gpu.teacher-precision")
+                .hasMessageContaining("FP32 only");
+    }
+
     private static RoundMetrics last(List<RoundMetrics> m) {
         return m.get(m.size() - 1);
     }

@@ -156,7 +156,7 @@ class RingExchangeTest {
         static final AtomicBoolean DELAY = new AtomicBoolean();
 
         @Override
-        public TrainStep create(ModelSpec spec) {
+        public TrainStep create(ModelSpec spec, int device) {
             int rank = TaskContext.getPartitionId();
             if (rank == 1 && LOSE.compareAndSet(true, false)) {
                 throw new IllegalStateException("injected: rank 1's executor is lost");
