@@ -246,25 +246,31 @@ class ClusterIT {
      * An executor killed mid-round under the ring exchange: its task fails, Spark fails the barrier stage and marks
      * the surviving task killed, the survivor stops waiting for its dead neighbour and gives its slot back, and the
      * driver runs the round again — its state from the survivor, which put the round's start back — on the survivor
-     * and the executor the worker launches instead. Nothing is lost, so the run ends where the no-fault ring run does.
+     * and the executor the worker launches instead (or, when the kill falls between rounds, the new executor's trainer
+     * gets the state from the survivor along the ring). With the moments averaged every round (every round a
+     * checkpoint round) every trainer holds the same state after each round, so nothing of the fault may show: the run
+     * must end where the same no-fault ring run does, up to float rounding, as the tree exchange's fault runs do.
      */
     @Test
     void theRingExchangeSurvivesAKilledExecutor() throws Exception {
-        Path ring = dir.resolve("ring-run");
-        if (!java.nio.file.Files.exists(ring.resolve("model/model.safetensors"))) {
-            assertThat(cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(ring, "--set", "train.exchange=ring"))
-                    .exit()).isZero();
-        }
+        String[] ring = {"--set", "train.exchange=ring", "--set", "checkpoint.every-rounds=1"};
+        Path ref = dir.resolve("ring-every-round");
+        StandaloneCluster.Submitted r = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(ref, ring));
+        assertThat(r.exit()).as(r.stderr()).isZero();
         Path killed = dir.resolve("ring-executor-killed");
-        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(killed, "--set", "train.exchange=ring"));
+        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(killed, ring));
         awaitRounds(killed, 1, job);
+        // Rounds of the demo model are short, so whether the kill lands inside round 2 (the round fails and is run
+        // again) or between rounds (the new executor's trainer gets the state along the ring) is up to timing; the
+        // line printed below says which, and both must end exactly where the no-fault run does. RingExchangeTest
+        // covers the failed-attempt path deterministically.
         killAnExecutorOf(job);
         StandaloneCluster.Submitted k = job.await(JOB_TIMEOUT);
         assertThat(k.exit()).as(k.stderr()).isZero();
-        double d = maxDiff(ring, killed);
+        double d = maxDiff(ref, killed);
         System.out.printf("ring run with an executor killed after round 1: %s (%s), max |dparam| vs no-fault %.3g%n",
                 k.took(), k.stderr().contains("running the round again") ? "a round was run again" : "no round failed", d);
-        assertThat(d).isLessThanOrEqualTo(2e-3);
+        assertThat(d).isLessThanOrEqualTo(1e-5);
     }
 
     private static void killAnExecutorOf(StandaloneCluster.Running job) {
