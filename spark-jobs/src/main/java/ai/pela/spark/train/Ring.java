@@ -193,19 +193,16 @@ final class Ring implements Closeable {
 
     /**
      * Waits for this step's send, which blocks while the next rank is not reading; a send never completes if that rank
-     * stopped without closing its end, so the wait has the same limits as a read.
+     * stopped without closing its end, so the wait has the same limits as a read (the caller cancels the send).
      */
     private void awaitSent(Future<?> sent) throws IOException, InterruptedException, ExecutionException {
-        for (long waited = 0; ; waited += TaskSockets.SLICE_MS) {
+        for (long waited = TaskSockets.SLICE_MS; ; waited += TaskSockets.SLICE_MS) {
             try {
                 sent.get(TaskSockets.SLICE_MS, TimeUnit.MILLISECONDS);
                 return;
             } catch (TimeoutException e) {
-                if (killed.getAsBoolean() || waited >= READ_TIMEOUT_MS) {
-                    sent.cancel(true);
-                    throw new java.net.SocketTimeoutException("sending to rank " + (rank + 1) % size + ": "
-                            + (killed.getAsBoolean() ? "the task was killed" : "not read within " + READ_TIMEOUT_MS / 1000 + " s"));
-                }
+                TaskSockets.check(waited, READ_TIMEOUT_MS, killed, "ring: rank " + rank + " sending to rank "
+                        + (rank + 1) % size);
             }
         }
     }

@@ -39,18 +39,31 @@ final class TaskSockets {
     /** {@link ServerSocket#accept()} with the same rules as {@link #input}. */
     static Socket accept(ServerSocket server, int timeoutMs, BooleanSupplier killed, String what) throws IOException {
         server.setSoTimeout(Math.min(SLICE_MS, timeoutMs));
-        long waited = 0;
-        while (true) {
+        return untilKilled(server::accept, timeoutMs, killed, what);
+    }
+
+    /** A blocking call whose socket times out after one slice. */
+    private interface SliceCall<T> {
+        T call() throws IOException;
+    }
+
+    /** Repeats {@code call} while it times out, until it returns or {@link #check} gives up. */
+    private static <T> T untilKilled(SliceCall<T> call, int limitMs, BooleanSupplier killed, String what)
+            throws IOException {
+        for (long waited = SLICE_MS; ; waited += SLICE_MS) {
             try {
-                return server.accept();
+                return call.call();
             } catch (SocketTimeoutException e) {
-                waited += SLICE_MS;
-                check(waited, timeoutMs, killed, what);
+                check(waited, limitMs, killed, what);
             }
         }
     }
 
-    private static void check(long waitedMs, int limitMs, BooleanSupplier killed, String what) throws IOException {
+    /**
+     * After {@code waitedMs} of waiting: fails with {@link InterruptedIOException} once {@code killed} is true, with
+     * {@link SocketTimeoutException} once the wait reached {@code limitMs}.
+     */
+    static void check(long waitedMs, int limitMs, BooleanSupplier killed, String what) throws IOException {
         if (killed.getAsBoolean()) {
             throw new InterruptedIOException(what + ": the task was killed while waiting");
         }
@@ -77,28 +90,12 @@ final class TaskSockets {
 
         @Override
         public int read() throws IOException {
-            long waited = 0;
-            while (true) {
-                try {
-                    return in.read();
-                } catch (SocketTimeoutException e) {
-                    waited += SLICE_MS;
-                    check(waited, idleTimeoutMs, killed, what);
-                }
-            }
+            return untilKilled(in::read, idleTimeoutMs, killed, what);
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            long waited = 0;
-            while (true) {
-                try {
-                    return in.read(b, off, len);
-                } catch (SocketTimeoutException e) {
-                    waited += SLICE_MS;
-                    check(waited, idleTimeoutMs, killed, what);
-                }
-            }
+            return untilKilled(() -> in.read(b, off, len), idleTimeoutMs, killed, what);
         }
     }
 }

@@ -5,6 +5,7 @@ import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.StepReport;
 import ai.pela.zoo.train.TrainStep;
+import org.apache.spark.TaskContext;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** The executor side of a round: import the broadcast state, run k local steps, export the result. */
@@ -41,7 +42,7 @@ final class Worker {
     static WorkerResult localSteps(RoundTask task, TrainStep step, BatchSource source) {
         WorkerResult r = WorkerResult.zero();
         r.lossNames = step.lossNames();
-        org.apache.spark.TaskContext ctx = org.apache.spark.TaskContext.get();
+        TaskContext ctx = TaskContext.get();
         for (int i = 0; i < task.batches().size(); i++) {
             if (ctx != null) {
                 // A task Spark killed (its barrier stage failed) stops here instead of computing the rest of the round
