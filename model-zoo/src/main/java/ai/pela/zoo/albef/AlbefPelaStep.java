@@ -7,6 +7,7 @@ import ai.pela.zoo.loss.Losses;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.NativeMemory;
+import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.PelaStep;
@@ -89,6 +90,7 @@ public final class AlbefPelaStep implements TrainStep {
      */
     public AlbefPelaStep(AlbefConfig config, StateDict studentWeights, AlbefModel teacher, StateDict teacherWeights,
             StepHyper hyper, int textLength, Negatives negatives, long seed) {
+        NativeSetup.configure();
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;

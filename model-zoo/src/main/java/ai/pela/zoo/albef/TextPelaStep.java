@@ -7,6 +7,7 @@ import ai.pela.zoo.loss.Losses;
 import ai.pela.zoo.text.TokenBatch;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.NativeMemory;
+import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
@@ -58,6 +59,7 @@ public final class TextPelaStep {
      */
     public TextPelaStep(BertConfig config, LowRankSpec lowrank, StateDict studentWeights, TextEncoderModel teacher,
             StateDict teacherWeights, StepHyper hyper) {
+        NativeSetup.configure();
         if (lowrank == null || lowrank.ranks().isEmpty()) {
             throw new PelaException("the text student has no decomposed Linear; PELA distils a low-rank student");
         }

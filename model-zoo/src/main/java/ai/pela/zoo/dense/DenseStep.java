@@ -6,6 +6,7 @@ import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.NativeMemory;
+import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.StepHyper;
@@ -55,6 +56,7 @@ public final class DenseStep implements TrainStep {
      *                        under a randomly initialised head loses its features at the head's rate
      */
     public DenseStep(ModelConfig backbone, HeadConfig head, StateDict initial, StepHyper hyper, double backboneLrScale) {
+        NativeSetup.configure();
         this.backboneLrScale = backboneLrScale;
         this.backbone = backbone;
         this.head = head;

@@ -51,7 +51,7 @@ public final class PelaStep implements TrainStep {
      */
     public PelaStep(ModelConfig config, StateDict studentWeights, VitModel teacher, StateDict teacherWeights,
             StepHyper hyper) {
-        NativeThreads.configure();
+        NativeSetup.configure();
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;
