@@ -4,18 +4,16 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.loss.Losses;
-import ai.pela.zoo.train.AdamW;
-import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
-import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.StepLosses;
 import ai.pela.zoo.train.StepReport;
 import ai.pela.zoo.train.TrainBatch;
 import ai.pela.zoo.train.TrainStep;
+import ai.pela.zoo.train.Trainable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,11 +74,9 @@ public final class AlbefPelaStep implements TrainStep {
     private final int textLength;
     private final SameDiff sd;
     private final AlbefGraph.Handles student;
-    private final List<String> paramOrder;
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final Trainable trainable;
     private final List<String> outputs = new ArrayList<>();
     private final List<String> lossNames = new ArrayList<>();
-    private final AdamW optimizer;
 
     /**
      * @param studentWeights initial student checkpoint (copied; the caller's arrays are never modified)
@@ -107,14 +103,10 @@ public final class AlbefPelaStep implements TrainStep {
         }
         this.sd = SameDiff.create();
         this.student = AlbefGraph.build(sd, config, studentWeights, true, textLength);
-        this.paramOrder = List.copyOf(AlbefLayout.parameterShapes(config).keySet());
-        for (String k : paramOrder) {
-            params.put(k, sd.getVariable(k).getArr());
-        }
+        this.trainable = new Trainable(sd, List.copyOf(AlbefLayout.parameterShapes(config).keySet()), hyper);
         buildLoss(teacherWeights);
         lossNames.addAll(List.of(TOTAL, AlbefGraph.LOSS_ITC, AlbefGraph.LOSS_ITM, AlbefGraph.LOSS_MLM));
         outputs.stream().filter(o -> o.equals(FD) || o.equals(RWP)).forEach(lossNames::add);
-        this.optimizer = new AdamW(hyper.adamw(), params);
     }
 
     private void buildLoss(StateDict teacherWeights) {
@@ -142,7 +134,7 @@ public final class AlbefPelaStep implements TrainStep {
         sd.identity(TOTAL, total);
         outputs.add(0, TOTAL);
         sd.setLossVariables(TOTAL);
-        List<String> differentiated = new ArrayList<>(paramOrder);
+        List<String> differentiated = new ArrayList<>(trainable.order());
         differentiated.addAll(WORD_ROWS);
         PelaStep.createGradFunctionQuietly(sd, differentiated.toArray(String[]::new));
     }
@@ -173,7 +165,7 @@ public final class AlbefPelaStep implements TrainStep {
      * AlbefGraph's loss names) and the gradient of every parameter. The caller owns (and should close) the arrays.
      */
     public Result lossesAndGradients(AlbefBatch batch) {
-        AlbefModel.clampTemperature(params.get(AlbefLayout.TEMP));
+        AlbefModel.clampTemperature(trainable.get(AlbefLayout.TEMP));
         Map<String, INDArray> teacherOut = teacher == null ? Map.of() : teacher.output(batch, teacherOutputs());
         if (batch.negImage() == null) {
             batch = withHardNegatives(batch, teacherOut.get(AlbefGraph.SIM_I2T));
@@ -182,7 +174,7 @@ public final class AlbefPelaStep implements TrainStep {
         if (teacher != null) {
             student.hiddenStateNames().forEach(name -> ph.put(TEACHER + name, teacherOut.get(name)));
         }
-        List<String> wrt = new ArrayList<>(paramOrder);
+        List<String> wrt = new ArrayList<>(trainable.order());
         wrt.addAll(WORD_ROWS);
         OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, wrt);
         Map<String, INDArray> grads = new LinkedHashMap<>(r.getGradients());
@@ -199,21 +191,14 @@ public final class AlbefPelaStep implements TrainStep {
         Map<String, INDArray> out = r.outputs();
         Map<String, INDArray> grads = r.gradients();
         try {
-            for (String o : outputs) {
-                double v = out.get(o).getDouble(0);
-                if (!Double.isFinite(v)) {
-                    throw new NonFiniteLossException(o, v);
-                }
-            }
-            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
-            double lr = hyper.schedule().lr(optimizer.step());
-            optimizer.update(params, grads, lr);
+            NonFiniteLossException.check(out, outputs);
+            Trainable.Update u = trainable.update(grads);
             return new AlbefLosses(value(out, TOTAL), value(out, AlbefGraph.LOSS_BASE), value(out, AlbefGraph.LOSS_ITC),
                     value(out, AlbefGraph.LOSS_ITM), value(out, AlbefGraph.LOSS_MLM), value(out, FD), value(out, RWP),
-                    gradNorm, lr);
+                    u.gradNorm(), u.lr());
         } finally {
-            closeAll(grads.values());
-            closeAll(out.values());
+            NativeMemory.close(grads.values());
+            NativeMemory.close(out.values());
             NativeMemory.forget(sd);
             if (teacher != null) {
                 teacher.forgetLastRun();
@@ -267,15 +252,7 @@ public final class AlbefPelaStep implements TrainStep {
     }
 
     private INDArray wordTable() {
-        return params.get(AlbefLayout.WORD_EMBEDDINGS);
-    }
-
-    private static void closeAll(Iterable<INDArray> arrays) {
-        for (INDArray a : arrays) {
-            if (a != null && a.closeable()) {
-                a.close();
-            }
-        }
+        return trainable.get(AlbefLayout.WORD_EMBEDDINGS);
     }
 
     private static double value(Map<String, INDArray> out, String key) {
@@ -287,37 +264,8 @@ public final class AlbefPelaStep implements TrainStep {
         return config;
     }
 
-    /** Parameter names in checkpoint order: the order of the flat vectors. */
     @Override
-    public List<String> parameterOrder() {
-        return paramOrder;
-    }
-
-    /** A copy of the student's current weights as a checkpoint. */
-    @Override
-    public StateDict stateDict() {
-        StateDict s = new StateDict();
-        params.forEach((k, v) -> s.put(k, v.dup()));
-        return s;
-    }
-
-    @Override
-    public INDArray exportParams() {
-        return Flat.flatten(params, paramOrder);
-    }
-
-    @Override
-    public void importParams(INDArray flat) {
-        Flat.unflattenInto(flat, params, paramOrder);
-    }
-
-    @Override
-    public OptimizerState exportOptimizer() {
-        return optimizer.exportState(paramOrder);
-    }
-
-    @Override
-    public void importOptimizer(OptimizerState state) {
-        optimizer.importState(state, paramOrder);
+    public Trainable trainable() {
+        return trainable;
     }
 }

@@ -5,14 +5,13 @@ import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.loss.Losses;
 import ai.pela.zoo.text.TokenBatch;
-import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
+import ai.pela.zoo.train.Trainable;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -47,10 +46,8 @@ public final class TextPelaStep {
     private final int length;
     private final SameDiff sd = SameDiff.create();
     private final TextEncoder.Handles student;
-    private final List<String> paramOrder;
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final Trainable trainable;
     private final List<String> outputs = new ArrayList<>(List.of(TOTAL, AlbefPelaStep.FD));
-    private final AdamW optimizer;
 
     /**
      * @param studentWeights the low-rank student (copied), e.g. from {@code LowRank.decompose}
@@ -71,10 +68,8 @@ public final class TextPelaStep {
         this.length = teacher.length();
         this.wordTable = studentWeights.get(AlbefLayout.WORD_EMBEDDINGS).castTo(DataType.FLOAT);
         this.student = TextEncoder.build(sd, config, lowrank, studentWeights, true, length);
-        this.paramOrder = student.parameterNames();
-        paramOrder.forEach(k -> params.put(k, sd.getVariable(k).getArr()));
+        this.trainable = new Trainable(sd, student.parameterNames(), hyper);
         buildLoss(teacherWeights);
-        this.optimizer = new AdamW(hyper.adamw(), params);
     }
 
     private void buildLoss(StateDict teacherWeights) {
@@ -106,20 +101,14 @@ public final class TextPelaStep {
         Map<String, INDArray> ph = TextEncoder.placeholders(batch, wordTable, length);
         Map<String, INDArray> t = teacher.outputs(batch, student.hiddenStateNames());
         t.forEach((name, value) -> ph.put(TEACHER + name, value));
-        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, paramOrder);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, trainable.order());
         Map<String, INDArray> out = r.getOutputs();
         Map<String, INDArray> grads = r.getGradients();
         try {
-            for (String o : outputs) {
-                if (!Double.isFinite(out.get(o).getDouble(0))) {
-                    throw new NonFiniteLossException(o, out.get(o).getDouble(0));
-                }
-            }
-            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
-            double lr = hyper.schedule().lr(optimizer.step());
-            optimizer.update(params, grads, lr);
+            NonFiniteLossException.check(out, outputs);
+            Trainable.Update u = trainable.update(grads);
             return new TextLosses(out.get(TOTAL).getDouble(0), out.get(AlbefPelaStep.FD).getDouble(0),
-                    out.get(AlbefPelaStep.RWP).getDouble(0), gradNorm, lr);
+                    out.get(AlbefPelaStep.RWP).getDouble(0), u.gradNorm(), u.lr());
         } finally {
             NativeMemory.forget(sd);
             teacher.forgetLastRun();
@@ -131,7 +120,7 @@ public final class TextPelaStep {
     public StateDict stateDict() {
         StateDict s = new StateDict();
         BertTextLayout.parameterShapes(config, lowrank).keySet().forEach(k ->
-                s.put(k, k.equals(AlbefLayout.WORD_EMBEDDINGS) ? wordTable.dup() : params.get(k).dup()));
+                s.put(k, k.equals(AlbefLayout.WORD_EMBEDDINGS) ? wordTable.dup() : trainable.get(k).dup()));
         return s;
     }
 }

@@ -3,25 +3,21 @@ package ai.pela.zoo.dense;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
-import ai.pela.zoo.train.AdamW;
-import ai.pela.zoo.train.Flat;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
-import ai.pela.zoo.train.OptimizerState;
+import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.StepReport;
 import ai.pela.zoo.train.TrainBatch;
 import ai.pela.zoo.train.TrainStep;
-import java.util.ArrayList;
+import ai.pela.zoo.train.Trainable;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -36,13 +32,10 @@ public final class DenseStep implements TrainStep {
 
     private final ModelConfig backbone;
     private final HeadConfig head;
-    private final StepHyper hyper;
     private final SameDiff sd;
-    private final List<String> paramOrder;
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final Trainable trainable;
     private final List<String> lossNames;
     private final FcosTargets.Points points;
-    private final AdamW optimizer;
     private final double backboneLrScale;
 
     /** A step that trains backbone and head at the same learning rate. */
@@ -60,15 +53,11 @@ public final class DenseStep implements TrainStep {
         this.backboneLrScale = backboneLrScale;
         this.backbone = backbone;
         this.head = head;
-        this.hyper = hyper;
         Map<String, long[]> shapes = DenseModel.parameterShapes(backbone, head);
         initial.checkMatches("dense model checkpoint", shapes);
         this.sd = SameDiff.create();
         DenseModel.Built built = DenseModel.build(sd, backbone, head, initial, true);
-        this.paramOrder = List.copyOf(shapes.keySet());
-        for (String k : paramOrder) {
-            params.put(k, sd.getVariable(k).getArr());
-        }
+        this.trainable = new Trainable(sd, List.copyOf(shapes.keySet()), hyper);
         SDVariable total;
         if (built.segLogits() != null) {
             total = DenseLosses.segmentation(sd, "loss.ce", built.segLogits());
@@ -82,21 +71,7 @@ public final class DenseStep implements TrainStep {
             this.points = FcosTargets.points(f, backbone);
         }
         sd.setLossVariables(total);
-        createGradFunctionQuietly(sd);
-        this.optimizer = new AdamW(hyper.adamw(), params);
-    }
-
-    /** As in PelaStep: SameDiff prints a line per differentiated op while building the backward graph. */
-    private static void createGradFunctionQuietly(SameDiff sd) {
-        synchronized (System.class) {
-            java.io.PrintStream stdout = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            try {
-                sd.createGradFunction();
-            } finally {
-                System.setOut(stdout);
-            }
-        }
+        PelaStep.createGradFunctionQuietly(sd);
     }
 
     @Override
@@ -107,24 +82,17 @@ public final class DenseStep implements TrainStep {
     @Override
     public StepReport step(TrainBatch batch) {
         Map<String, INDArray> ph = placeholders(batch);
-        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, lossNames, paramOrder);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, lossNames, trainable.order());
         Map<String, INDArray> out = r.getOutputs();
         Map<String, INDArray> grads = r.getGradients();
         try {
-            double[] losses = new double[lossNames.size()];
-            for (int i = 0; i < losses.length; i++) {
-                losses[i] = out.get(lossNames.get(i)).getDouble(0);
-                if (!Double.isFinite(losses[i])) {
-                    throw new NonFiniteLossException(lossNames.get(i), losses[i]);
-                }
-            }
-            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
-            double lr = hyper.schedule().lr(optimizer.step());
-            optimizer.update(params, grads, lr, n -> n.startsWith(Backbone.PREFIX) ? backboneLrScale : 1.0);
-            return new StepReport(losses, gradNorm, lr);
+            NonFiniteLossException.check(out, lossNames);
+            double[] losses = lossNames.stream().mapToDouble(n -> out.get(n).getDouble(0)).toArray();
+            Trainable.Update u = trainable.update(grads, n -> n.startsWith(Backbone.PREFIX) ? backboneLrScale : 1.0);
+            return new StepReport(losses, u.gradNorm(), u.lr());
         } finally {
-            close(grads.values());
-            close(out.values());
+            NativeMemory.close(grads.values());
+            NativeMemory.close(out.values());
             ph.values().stream().filter(a -> a != batch.images()).forEach(INDArray::close);
             NativeMemory.forget(sd);
             NativeMemory.release();
@@ -134,7 +102,7 @@ public final class DenseStep implements TrainStep {
     /** Loss components and the gradients of {@code names}, without updating anything (for tests). */
     Map<String, INDArray> lossAndGradients(TrainBatch batch, List<String> names) {
         // All gradients are computed, as a step does: asking SameDiff M2.1 for a subset fails in strided_slice_bp.
-        OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders(batch), lossNames, paramOrder);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders(batch), lossNames, trainable.order());
         Map<String, INDArray> all = new HashMap<>(r.getOutputs());
         for (String n : names) {
             all.put("grad." + n, r.getGradients().get(n));
@@ -176,14 +144,6 @@ public final class DenseStep implements TrainStep {
         return Nd4j.create(t, new long[] {labels.length, classes}, 'c');
     }
 
-    private static void close(Iterable<INDArray> arrays) {
-        for (INDArray a : arrays) {
-            if (a != null && a.closeable()) {
-                a.close();
-            }
-        }
-    }
-
     /** Attaches SameDiff listeners to the graph (e.g. its ProfilingListener). */
     public void addListeners(org.nd4j.autodiff.listeners.Listener... listeners) {
         sd.addListeners(listeners);
@@ -198,34 +158,7 @@ public final class DenseStep implements TrainStep {
     }
 
     @Override
-    public List<String> parameterOrder() {
-        return paramOrder;
-    }
-
-    @Override
-    public INDArray exportParams() {
-        return Flat.flatten(params, paramOrder);
-    }
-
-    @Override
-    public void importParams(INDArray flat) {
-        Flat.unflattenInto(flat, params, paramOrder);
-    }
-
-    @Override
-    public OptimizerState exportOptimizer() {
-        return optimizer.exportState(paramOrder);
-    }
-
-    @Override
-    public void importOptimizer(OptimizerState state) {
-        optimizer.importState(state, paramOrder);
-    }
-
-    @Override
-    public StateDict stateDict() {
-        StateDict s = new StateDict();
-        params.forEach((k, v) -> s.put(k, v.dup()));
-        return s;
+    public Trainable trainable() {
+        return trainable;
     }
 }

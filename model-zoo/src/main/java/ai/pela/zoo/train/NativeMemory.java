@@ -1,6 +1,7 @@
 package ai.pela.zoo.train;
 
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Frees the native memory of arrays that are no longer referenced.
@@ -22,6 +23,15 @@ public final class NativeMemory {
 
     public static void release() {
         System.gc();
+    }
+
+    /** Frees the off-heap buffers of a step's arrays now rather than at the next collection (views are skipped). */
+    public static void close(Iterable<INDArray> arrays) {
+        for (INDArray a : arrays) {
+            if (a != null && a.closeable()) {
+                a.close();
+            }
+        }
     }
 
     /**

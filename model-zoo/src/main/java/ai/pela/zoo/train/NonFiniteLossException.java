@@ -9,6 +9,17 @@ public class NonFiniteLossException extends RuntimeException {
         this.component = component;
     }
 
+    /** Throws for the first of {@code names} whose (scalar) value in {@code outputs} is NaN or infinite. */
+    public static void check(java.util.Map<String, ? extends org.nd4j.linalg.api.ndarray.INDArray> outputs,
+            Iterable<String> names) {
+        for (String name : names) {
+            double v = outputs.get(name).getDouble(0);
+            if (!Double.isFinite(v)) {
+                throw new NonFiniteLossException(name, v);
+            }
+        }
+    }
+
     public String component() {
         return component;
     }

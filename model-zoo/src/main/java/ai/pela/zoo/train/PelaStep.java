@@ -10,7 +10,6 @@ import ai.pela.zoo.vit.VitLayout;
 import ai.pela.zoo.vit.VitModel;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -39,10 +38,8 @@ public final class PelaStep implements TrainStep {
     private final VitModel teacher;
     private final SameDiff sd;
     private final VitGraph.Handles student;
-    private final List<String> paramOrder;
-    private final Map<String, INDArray> params = new LinkedHashMap<>();
+    private final Trainable trainable;
     private final List<String> outputs = new ArrayList<>();
-    private final AdamW optimizer;
 
     /**
      * @param studentWeights initial student checkpoint (copied; the caller's arrays are never modified)
@@ -64,12 +61,8 @@ public final class PelaStep implements TrainStep {
         }
         this.sd = SameDiff.create();
         this.student = VitGraph.build(sd, config, studentWeights, true);
-        this.paramOrder = List.copyOf(VitLayout.parameterShapes(config).keySet());
-        for (String k : paramOrder) {
-            params.put(k, sd.getVariable(k).getArr());
-        }
+        this.trainable = new Trainable(sd, List.copyOf(VitLayout.parameterShapes(config).keySet()), hyper);
         buildLoss(teacherWeights);
-        this.optimizer = new AdamW(hyper.adamw(), params);
     }
 
     private void buildLoss(StateDict teacherWeights) {
@@ -158,24 +151,17 @@ public final class PelaStep implements TrainStep {
                 ph.put(teacherFeature(i), feats.get(i));
             }
         }
-        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, paramOrder);
+        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, trainable.order());
         Map<String, INDArray> out = r.getOutputs();
         Map<String, INDArray> grads = r.getGradients();
         try {
-            for (String o : outputs) {
-                double v = out.get(o).getDouble(0);
-                if (!Double.isFinite(v)) {
-                    throw new NonFiniteLossException(o, v);
-                }
-            }
-            double gradNorm = AdamW.clipGradNorm(grads, hyper.clipNorm());
-            double lr = hyper.schedule().lr(optimizer.step());
-            optimizer.update(params, grads, lr);
-            return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), gradNorm, lr);
+            NonFiniteLossException.check(out, outputs);
+            Trainable.Update u = trainable.update(grads);
+            return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), u.gradNorm(),
+                    u.lr());
         } finally {
-            // Off-heap buffers of this step, released now rather than whenever the GC runs.
-            closeAll(grads.values());
-            closeAll(out.values());
+            NativeMemory.close(grads.values());
+            NativeMemory.close(out.values());
             ph.values().stream().filter(a -> a != images).forEach(INDArray::close);
             NativeMemory.forget(sd);
             if (teacher != null) {
@@ -201,14 +187,6 @@ public final class PelaStep implements TrainStep {
         return new StepReport(new double[] {l.total(), l.base(), l.fd(), l.rwp()}, l.gradNorm(), l.lr());
     }
 
-    private static void closeAll(Iterable<INDArray> arrays) {
-        for (INDArray a : arrays) {
-            if (a != null && a.closeable()) {
-                a.close();
-            }
-        }
-    }
-
     private static double value(Map<String, INDArray> out, String key) {
         INDArray a = out.get(key);
         return a == null ? Double.NaN : a.getDouble(0);
@@ -228,37 +206,8 @@ public final class PelaStep implements TrainStep {
         return config;
     }
 
-    /** Parameter names in checkpoint order: the order of the flat vectors. */
     @Override
-    public List<String> parameterOrder() {
-        return paramOrder;
-    }
-
-    /** A copy of the student's current weights as a checkpoint. */
-    @Override
-    public StateDict stateDict() {
-        StateDict s = new StateDict();
-        params.forEach((k, v) -> s.put(k, v.dup()));
-        return s;
-    }
-
-    @Override
-    public INDArray exportParams() {
-        return Flat.flatten(params, paramOrder);
-    }
-
-    @Override
-    public void importParams(INDArray flat) {
-        Flat.unflattenInto(flat, params, paramOrder);
-    }
-
-    @Override
-    public OptimizerState exportOptimizer() {
-        return optimizer.exportState(paramOrder);
-    }
-
-    @Override
-    public void importOptimizer(OptimizerState state) {
-        optimizer.importState(state, paramOrder);
+    public Trainable trainable() {
+        return trainable;
     }
 }

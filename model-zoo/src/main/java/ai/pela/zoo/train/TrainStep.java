@@ -23,17 +23,32 @@ public interface TrainStep {
      */
     StepReport step(TrainBatch batch);
 
+    /** The parameters this step trains, with their optimiser state. */
+    Trainable trainable();
+
     /** Parameter names in checkpoint order: the order of the flat vectors. */
-    List<String> parameterOrder();
+    default List<String> parameterOrder() {
+        return trainable().order();
+    }
 
-    INDArray exportParams();
+    default INDArray exportParams() {
+        return trainable().exportParams();
+    }
 
-    void importParams(INDArray flat);
+    default void importParams(INDArray flat) {
+        trainable().importParams(flat);
+    }
 
-    OptimizerState exportOptimizer();
+    default OptimizerState exportOptimizer() {
+        return trainable().exportOptimizer();
+    }
 
-    void importOptimizer(OptimizerState state);
+    default void importOptimizer(OptimizerState state) {
+        trainable().importOptimizer(state);
+    }
 
     /** A copy of the current weights as a checkpoint. */
-    StateDict stateDict();
+    default StateDict stateDict() {
+        return trainable().stateDict();
+    }
 }

@@ -3,10 +3,10 @@ package ai.pela.zoo.train.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import ai.pela.zoo.train.NativeSetup;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import ai.pela.zoo.train.NativeSetup;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,14 +24,14 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /** The replacement gradients against libnd4j's own kernels (the reference), on the shapes SameDiff hands them. */
 class GradientKernelsTest {
-    private static OpExecutioner LIBRARY;
-    private static GradientKernels KERNELS;
+    private static OpExecutioner library;
+    private static GradientKernels kernels;
 
     @BeforeAll
     static void executioners() {
         Nd4j.getExecutioner(); // the backend must be up before an executioner is made
-        LIBRARY = new NativeOpExecutioner();
-        KERNELS = new GradientKernels();
+        library = new NativeOpExecutioner();
+        kernels = new GradientKernels();
     }
 
     static Stream<Arguments> broadcastShapes() {
@@ -55,8 +55,8 @@ class GradientKernelsTest {
             zShape[zShape.length - i] = Math.max(xShape[xShape.length - i], yShape[yShape.length - i]);
         }
         INDArray g = Nd4j.randn(DataType.FLOAT, zShape);
-        INDArray[] ours = run(KERNELS, "multiply_bp", List.of(x, y, g), List.of(xShape, yShape), List.of());
-        INDArray[] lib = run(LIBRARY, "multiply_bp", List.of(x, y, g), List.of(xShape, yShape), List.of());
+        INDArray[] ours = run(kernels, "multiply_bp", List.of(x, y, g), List.of(xShape, yShape), List.of());
+        INDArray[] lib = run(library, "multiply_bp", List.of(x, y, g), List.of(xShape, yShape), List.of());
         assertClose("dL/dx", ours[0], lib[0]);
         assertClose("dL/dy", ours[1], lib[1]);
     }
@@ -78,8 +78,8 @@ class GradientKernelsTest {
         INDArray g = Nd4j.randn(DataType.FLOAT, 2, 3, 4, 5);
         for (long axis : new long[] {3, -1, 1, 0}) {
             long[] shape = x.shape();
-            INDArray[] ours = run(KERNELS, "softmax_bp", List.of(x, g), List.of(shape), List.of(axis));
-            INDArray[] lib = run(LIBRARY, "softmax_bp", List.of(x, g), List.of(shape), List.of(axis));
+            INDArray[] ours = run(kernels, "softmax_bp", List.of(x, g), List.of(shape), List.of(axis));
+            INDArray[] lib = run(library, "softmax_bp", List.of(x, g), List.of(shape), List.of(axis));
             assertClose("softmax_bp axis " + axis, ours[0], lib[0]);
         }
     }
@@ -119,7 +119,7 @@ class GradientKernelsTest {
     }
 
     private static OpContext context(List<INDArray> inputs, List<INDArray> outputs, List<Long> iArgs) {
-        OpContext ctx = LIBRARY.buildContext();
+        OpContext ctx = library.buildContext();
         ctx.setInputArrays(inputs);
         ctx.setOutputArrays(outputs);
         if (!iArgs.isEmpty()) {
