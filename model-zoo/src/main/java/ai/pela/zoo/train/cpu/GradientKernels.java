@@ -19,11 +19,12 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why: M2.1's {@code multiply_bp} tiles a broadcast operand to the full shape before reducing it
  * ({@code NDArray::tile} in perf profiles): with [3152, 192] ⊙ [3152, 1] (LayerNorm's per-row 1/std) the gradient
- * takes ~11 ms where the same-shape one takes 0.8 ms. Here the broadcast operand's gradient is one dot product
- * per broadcast slice (~1.1 ms); {@code add_bp}'s broadcast case, a plain sum, is as fast as ours would be.
- * {@code softmax_bp} becomes y ⊙ (g − Σ g ⊙ y) with y recomputed by the fused softmax (~1.3× the library's on the
- * attention's [48, 197, 197]). DL4J's last release is M2.1, so there is no fixed version to move to. Ops without a broadcast operand, of other data types, or of shapes not handled here run
- * the library's kernel unchanged; the results equal the library's up to float rounding (GradientKernelsTest).
+ * takes 11–19 ms where the same-shape one takes 0.8 ms. Here the broadcast operand's gradient is one dot product
+ * per broadcast slice (~2 ms, no full-size temporary); {@code add_bp}'s broadcast case, a plain sum, is already as
+ * fast as ours would be. {@code softmax_bp} becomes y ⊙ (g − Σ g ⊙ y) with y recomputed by the fused softmax (~1.3×
+ * the library's on the attention's [48, 197, 197]). DL4J's last release is M2.1, so there is no fixed version to
+ * move to. Ops without a broadcast operand, of other data types, or of shapes not handled here run the library's
+ * kernel unchanged; the results equal the library's up to float rounding (GradientKernelsTest).
  *
  * <p>{@link ai.pela.zoo.train.NativeSetup#configure()} puts an instance behind {@code Nd4j.getExecutioner()}; the
  * CUDA build ({@code -Pcuda}) leaves this package out.
