@@ -736,6 +736,24 @@ every step (torch's clip coefficient is max_norm / (total_norm + 1e-6), applied 
 OWN_SETS = ("vit_token", "vit_avg", "vit_token_lowrank_k2", "losses", "adamw")
 
 
+# Sections of fixtures/README.md that other scripts append (engine/: make_engine_fixtures.py); main() keeps them.
+FOREIGN_README_SECTIONS = ("\n## engine/",)
+
+
+def write_readme():
+    """Writes README, keeping whatever another script appended from the first foreign section heading on."""
+    path = os.path.join(OUT_DIR, "README.md")
+    tail = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        starts = [old.find(h) for h in FOREIGN_README_SECTIONS if old.find(h) >= 0]
+        if starts:
+            tail = old[min(starts):]
+    with open(path, "w") as f:
+        f.write(README + tail)
+
+
 def main():
     for name in OWN_SETS:
         if os.path.isdir(os.path.join(OUT_DIR, name)):
@@ -747,8 +765,7 @@ def main():
     gen_lowrank(teacher, x, logits)
     gen_losses()
     gen_adamw()
-    with open(os.path.join(OUT_DIR, "README.md"), "w") as f:
-        f.write(README)
+    write_readme()
     total = 0
     for root, _, files in os.walk(OUT_DIR):
         for fn in sorted(files):
