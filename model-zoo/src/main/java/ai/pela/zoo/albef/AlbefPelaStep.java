@@ -7,7 +7,7 @@ import ai.pela.zoo.loss.Losses;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
-import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.GraphPelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.StepLosses;
 import ai.pela.zoo.train.StepReport;
@@ -136,7 +136,7 @@ public final class AlbefPelaStep implements TrainStep {
         sd.setLossVariables(TOTAL);
         List<String> differentiated = new ArrayList<>(trainable.order());
         differentiated.addAll(WORD_ROWS);
-        PelaStep.createGradFunctionQuietly(sd, differentiated.toArray(String[]::new));
+        GraphPelaStep.createGradFunctionQuietly(sd, differentiated.toArray(String[]::new));
     }
 
     /** One placeholder per student hidden state, shaped like it: the teacher's features, never differentiated. */

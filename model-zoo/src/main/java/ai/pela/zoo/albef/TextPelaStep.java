@@ -8,7 +8,7 @@ import ai.pela.zoo.text.TokenBatch;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
-import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.GraphPelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.Trainable;
 import java.util.ArrayList;
@@ -93,7 +93,7 @@ public final class TextPelaStep {
         }
         sd.identity(TOTAL, total);
         sd.setLossVariables(TOTAL);
-        PelaStep.createGradFunctionQuietly(sd);
+        GraphPelaStep.createGradFunctionQuietly(sd);
     }
 
     /** One optimisation step on a batch of this step's text length. */

@@ -6,7 +6,7 @@ import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.train.NativeSetup;
 import ai.pela.zoo.train.NonFiniteLossException;
-import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.GraphPelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.train.StepReport;
 import ai.pela.zoo.train.TrainBatch;
@@ -71,7 +71,7 @@ public final class DenseStep implements TrainStep {
             this.points = FcosTargets.points(f, backbone);
         }
         sd.setLossVariables(total);
-        PelaStep.createGradFunctionQuietly(sd);
+        GraphPelaStep.createGradFunctionQuietly(sd);
     }
 
     @Override

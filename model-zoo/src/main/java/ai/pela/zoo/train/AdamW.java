@@ -4,7 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -29,14 +31,70 @@ public final class AdamW {
     private final Config config;
     private final Map<String, INDArray> m = new LinkedHashMap<>();
     private final Map<String, INDArray> v = new LinkedHashMap<>();
+    private final FlatState flat;
     private long step;
+
+    /** The flat form's vectors: both moments, 1 where weight decay applies, and one scratch vector. */
+    private record FlatState(INDArray m, INDArray v, INDArray decayMask, INDArray scratch) {
+    }
 
     public AdamW(Config config, Map<String, INDArray> params) {
         this.config = config;
+        this.flat = null;
         params.forEach((k, p) -> {
             m.put(k, Nd4j.zeros(p.dataType(), p.shape()));
             v.put(k, Nd4j.zeros(p.dataType(), p.shape()));
         });
+    }
+
+    /**
+     * AdamW over parameters that are consecutive views of one flat vector ({@code params} in that vector's order):
+     * the moments are flat vectors too (the per-parameter maps are views of them, so export and import are
+     * unchanged), and {@link #updateFlat} is a dozen in-place passes over four vectors with no allocation.
+     */
+    public static AdamW flat(Config config, Map<String, INDArray> params) {
+        return new AdamW(config, params, true);
+    }
+
+    private AdamW(Config config, Map<String, INDArray> params, boolean flatForm) {
+        this.config = config;
+        long n = params.values().stream().mapToLong(INDArray::length).sum();
+        this.flat = new FlatState(Nd4j.zeros(DataType.FLOAT, n), Nd4j.zeros(DataType.FLOAT, n), Nd4j.zeros(DataType.FLOAT, n),
+                Nd4j.zeros(DataType.FLOAT, n));
+        long off = 0;
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            INDArray p = e.getValue();
+            long len = p.length();
+            m.put(e.getKey(), flat.m.get(NDArrayIndex.interval(off, off + len)).reshape('c', p.shape()));
+            v.put(e.getKey(), flat.v.get(NDArrayIndex.interval(off, off + len)).reshape('c', p.shape()));
+            if (decays(e.getKey(), p)) {
+                flat.decayMask.get(NDArrayIndex.interval(off, off + len)).assign(1);
+            }
+            off += len;
+        }
+    }
+
+    /**
+     * One update of the flat parameter vector {@code p} with the flat gradient {@code g} (same order as the maps
+     * this optimiser was made with) at learning rate {@code lr}, as torch's AdamW computes it.
+     */
+    public void updateFlat(INDArray p, INDArray g, double lr) {
+        if (flat == null) {
+            throw new IllegalStateException("updateFlat needs an optimiser made by AdamW.flat");
+        }
+        step++;
+        double b1 = config.beta1();
+        double b2 = config.beta2();
+        double bias1 = 1 - Math.pow(b1, step);
+        double bias2Sqrt = Math.sqrt(1 - Math.pow(b2, step));
+        INDArray s = flat.scratch;
+        if (config.weightDecay() != 0) {
+            p.muli(s.assign(flat.decayMask).muli(-lr * config.weightDecay()).addi(1));
+        }
+        flat.m.muli(b1).addi(s.assign(g).muli(1 - b1));
+        flat.v.muli(b2).addi(s.assign(g).muli(g).muli(1 - b2));
+        Transforms.sqrt(s.assign(flat.v), false).divi(bias2Sqrt).addi(config.eps());
+        p.subi(s.rdivi(flat.m).muli(lr / bias1));
     }
 
     /** Whether weight decay applies; a prefixed name (a dense model's {@code backbone.pos_embed}) counts by its last part. */

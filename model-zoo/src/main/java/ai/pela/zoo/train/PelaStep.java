@@ -1,45 +1,48 @@
 package ai.pela.zoo.train;
 
 import ai.pela.zoo.PelaException;
-import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.engine.EngineLosses;
+import ai.pela.zoo.engine.Kernels;
+import ai.pela.zoo.engine.ParamSet;
+import ai.pela.zoo.engine.Vit;
 import ai.pela.zoo.io.StateDict;
-import ai.pela.zoo.loss.Losses;
-import ai.pela.zoo.vit.VitGraph;
 import ai.pela.zoo.vit.VitLayout;
 import ai.pela.zoo.vit.VitModel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The single-device PELA step: the frozen teacher's forward (a separate constant-weight graph, so no gradient is
- * ever computed for it), then the student's forward and backward on L = L_base + α·L_fd + β·L_rwp, gradient
- * clipping, a learning rate from the schedule and one AdamW update of the student in place.
+ * The single-device PELA step on the engine: the frozen teacher's forward (its block outputs copied into this
+ * step's buffers), the student's forward, L = L_base + α·L_fd + β·L_rwp with every term's gradient computed in the
+ * same pass as its value, the student's backward into one flat gradient vector, then clipping, the schedule's
+ * learning rate and one AdamW update of the flat parameter vector.
+ *
+ * <p>Every buffer is allocated once per batch size ({@link Vit.Activations}); a steady-state step allocates
+ * nothing but a few small objects.
  */
 public final class PelaStep implements TrainStep {
     /** The components of {@link #step(TrainBatch)}'s report, the order of {@link StepLosses}. */
     public static final List<String> LOSS_NAMES = List.of("loss", "loss.base", "loss.fd", "loss.rwp");
 
-    public static final String TARGETS = "targets";
-    private static final String TOTAL = "loss";
-    private static final String BASE = "loss.base";
-    private static final String FD = "loss.fd";
-    private static final String RWP = "loss.rwp";
-
     private final ModelConfig config;
     private final StepHyper hyper;
     private final VitModel teacher;
-    private final SameDiff sd;
-    private final VitGraph.Handles student;
+    private final Kernels kernels = Kernels.forBackend();
+    private final ParamSet params;
+    private final Vit student;
     private final Trainable trainable;
-    private final List<String> outputs = new ArrayList<>();
+    private final EngineLosses.WeightPerturbation rwp;
+    private Buffers buffers;
+
+    /** The buffers of one batch size: the student's activations, the teacher's features, the logits' gradient. */
+    private record Buffers(Vit.Activations student, List<INDArray> teacherFeatures, INDArray dLogits,
+            EngineLosses.FeatureDistillation fd) {
+    }
 
     /**
      * @param studentWeights initial student checkpoint (copied; the caller's arrays are never modified)
@@ -59,115 +62,84 @@ public final class PelaStep implements TrainStep {
         if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
             throw new PelaException("alpha and beta must be 0 without a teacher");
         }
-        this.sd = SameDiff.create();
-        this.student = VitGraph.build(sd, config, studentWeights, true);
-        this.trainable = new Trainable(sd, List.copyOf(VitLayout.parameterShapes(config).keySet()), hyper);
-        buildLoss(teacherWeights);
+        this.params = ParamSet.of(VitLayout.parameterShapes(config), studentWeights, true);
+        this.student = new Vit(config, params, kernels);
+        this.trainable = new Trainable(params, hyper);
+        this.rwp = weightPerturbation(teacherWeights);
     }
 
-    private void buildLoss(StateDict teacherWeights) {
-        SDVariable targets = sd.placeHolder(TARGETS, DataType.FLOAT, -1, config.numClasses());
-        SDVariable total = Losses.crossEntropy(sd, BASE, student.logits(), targets);
-        outputs.add(BASE);
-        if (teacher != null) {
-            SDVariable fd = Losses.featureDistillation(sd, FD, student.blockOutputs(), teacherFeaturePlaceholders(),
-                    hyper.fdForm());
-            outputs.add(FD);
-            if (hyper.alpha() != 0) {
-                total = total.add(fd.mul(hyper.alpha()));
-            }
-            if (config.lowrank() != null && !config.lowrank().ranks().isEmpty()) {
-                SDVariable rwp = Losses.weightPerturbation(sd, RWP, decomposed(config.lowrank(), teacherWeights),
-                        hyper.rwpEps(), hyper.rwpForm());
-                outputs.add(RWP);
-                if (hyper.beta() != 0) {
-                    total = total.add(rwp.mul(hyper.beta()));
-                }
-            } else if (hyper.beta() != 0) {
+    private EngineLosses.WeightPerturbation weightPerturbation(StateDict teacherWeights) {
+        boolean lowRank = config.lowrank() != null && !config.lowrank().ranks().isEmpty();
+        if (teacher == null || !lowRank) {
+            if (hyper.beta() != 0) {
                 throw new PelaException("beta > 0 needs a low-rank student (L_rwp bounds decomposed weights)");
             }
+            return null;
         }
-        total = sd.identity(TOTAL, total);
-        outputs.add(0, TOTAL);
-        sd.setLossVariables(total);
-        createGradFunctionQuietly(sd);
+        List<String> linears = List.copyOf(config.lowrank().ranks().keySet());
+        return new EngineLosses.WeightPerturbation(params, key -> teacherWeights.get(key).castTo(DataType.FLOAT),
+                linears, hyper.rwpForm(), hyper.rwpEps(), kernels);
     }
 
-    /**
-     * Builds the backward graph now rather than on the first step. SameDiff 1.0.0-M2.1 prints one line per
-     * differentiated op to System.out while doing so (hundreds of lines for a ViT), which would bury the CLI's
-     * output and the executors' logs, so stdout is silenced for that call.
-     *
-     * @param placeholdersToDifferentiate placeholders whose gradients are wanted too (variables always get theirs)
-     */
-    public static void createGradFunctionQuietly(SameDiff sd, String... placeholdersToDifferentiate) {
-        synchronized (System.class) {
-            java.io.PrintStream stdout = System.out;
-            System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
-            try {
-                if (placeholdersToDifferentiate.length == 0) {
-                    sd.createGradFunction();
-                } else {
-                    sd.createGradFunction(placeholdersToDifferentiate);
-                }
-            } finally {
-                System.setOut(stdout);
+    private Buffers buffers(int batch) {
+        if (buffers == null || buffers.student().batchSize() != batch) {
+            buffers = null; // let the previous batch size's buffers go before taking the new ones
+            List<INDArray> features = new ArrayList<>();
+            for (int i = 0; teacher != null && i < config.depth(); i++) {
+                features.add(Nd4j.create(DataType.FLOAT, (long) batch * config.numTokens(), config.embedDim()));
             }
+            buffers = new Buffers(student.activations(batch), features,
+                    Nd4j.create(DataType.FLOAT, batch, config.numClasses()),
+                    teacher == null ? null : new EngineLosses.FeatureDistillation(features, hyper.fdForm(), hyper.alpha(), batch, kernels));
         }
-    }
-
-    private List<SDVariable> teacherFeaturePlaceholders() {
-        List<SDVariable> t = new ArrayList<>();
-        for (int i = 0; i < config.depth(); i++) {
-            t.add(sd.placeHolder(teacherFeature(i), DataType.FLOAT, -1, config.numTokens(), config.embedDim()));
-        }
-        return t;
-    }
-
-    private static String teacherFeature(int i) {
-        return "teacher.feature." + i;
-    }
-
-    private List<Losses.Decomposed> decomposed(LowRankSpec spec, StateDict teacherWeights) {
-        List<Losses.Decomposed> out = new ArrayList<>();
-        for (String linear : spec.ranks().keySet()) {
-            INDArray w = teacherWeights.get(linear + ".weight").castTo(DataType.FLOAT);
-            out.add(new Losses.Decomposed(sd.getVariable(linear + ".0.weight"), sd.getVariable(linear + ".1.weight"),
-                    sd.constant("rwp.W." + linear, w)));
-        }
-        return out;
+        return buffers;
     }
 
     /** One optimisation step on a batch of normalised images [N, C, H, W] with integer labels. */
     public StepLosses step(INDArray images, int[] labels) {
-        Map<String, INDArray> ph = new HashMap<>();
-        ph.put(VitGraph.INPUT, images);
-        ph.put(TARGETS, Losses.smoothedTargets(labels, config.numClasses(), hyper.labelSmoothing()));
+        Losses l = lossesAndGradients(images, labels);
+        checkFinite(l);
+        Trainable.Update u = trainable.updateFlat();
+        return new StepLosses(l.total(), l.base(), l.fd(), l.rwp(), u.gradNorm(), u.lr());
+    }
+
+    /** The loss components of one forward; fd and rwp are NaN where the step has no such term. */
+    public record Losses(double total, double base, double fd, double rwp) {
+    }
+
+    /**
+     * Forward and backward without the update: the loss components, with every parameter's gradient of the total
+     * in {@link #gradients()}.
+     */
+    public Losses lossesAndGradients(INDArray images, int[] labels) {
+        VitModel.checkInputShape(config, images.shape(), "batch");
+        Buffers b = buffers((int) images.size(0));
         if (teacher != null) {
-            VitModel.Output t = teacher.forward(images);
-            t.logits().close();
-            List<INDArray> feats = t.features();
-            for (int i = 0; i < feats.size(); i++) {
-                ph.put(teacherFeature(i), feats.get(i));
-            }
+            teacher.features(images, b.teacherFeatures());
+            b.fd().reset();
         }
-        OutAndGrad r = sd.calculateGradientsAndOutputs(ph, outputs, trainable.order());
-        Map<String, INDArray> out = r.getOutputs();
-        Map<String, INDArray> grads = r.getGradients();
-        try {
-            NonFiniteLossException.check(out, outputs);
-            Trainable.Update u = trainable.update(grads);
-            return new StepLosses(value(out, TOTAL), value(out, BASE), value(out, FD), value(out, RWP), u.gradNorm(),
-                    u.lr());
-        } finally {
-            NativeMemory.close(grads.values());
-            NativeMemory.close(out.values());
-            ph.values().stream().filter(a -> a != images).forEach(INDArray::close);
-            NativeMemory.forget(sd);
-            if (teacher != null) {
-                teacher.forgetLastRun();
+        student.forward(b.student(), images, null);
+        double base = EngineLosses.crossEntropy(b.student().logits(), labels, hyper.labelSmoothing(), b.dLogits());
+        student.backward(b.student(), b.dLogits(), b.fd());
+        double fd = teacher != null ? b.fd().value() : Double.NaN;
+        double rwpValue = rwp != null ? rwp.apply(hyper.beta()) : Double.NaN;
+        double total = base + (hyper.alpha() != 0 ? hyper.alpha() * fd : 0) + (hyper.beta() != 0 ? hyper.beta() * rwpValue : 0);
+        return new Losses(total, base, fd, rwpValue);
+    }
+
+    /** Every parameter's gradient from the last {@link #lossesAndGradients} (live views, in checkpoint order). */
+    public Map<String, INDArray> gradients() {
+        return params.grads();
+    }
+
+    /** Fails before the update for the first component that is NaN or infinite (an absent one is NaN by design). */
+    private void checkFinite(Losses l) {
+        double[] values = {l.total(), l.base(), l.fd(), l.rwp()};
+        boolean[] present = {true, true, teacher != null, rwp != null};
+        for (int i = 0; i < values.length; i++) {
+            if (present[i] && !Double.isFinite(values[i])) {
+                throw new NonFiniteLossException(LOSS_NAMES.get(i), values[i]);
             }
-            NativeMemory.release();
         }
     }
 
@@ -187,19 +159,17 @@ public final class PelaStep implements TrainStep {
         return new StepReport(new double[] {l.total(), l.base(), l.fd(), l.rwp()}, l.gradNorm(), l.lr());
     }
 
-    private static double value(Map<String, INDArray> out, String key) {
-        INDArray a = out.get(key);
-        return a == null ? Double.NaN : a.getDouble(0);
-    }
-
-    /** The student's logits for a batch (no gradient bookkeeping). */
+    /** The student's logits for a batch (a copy). */
     public INDArray logits(INDArray images) {
-        return sd.output(Map.of(VitGraph.INPUT, images), student.logits().name()).get(student.logits().name());
+        VitModel.checkInputShape(config, images.shape(), "batch");
+        Buffers b = buffers((int) images.size(0));
+        student.forward(b.student(), images, null);
+        return b.student().logits().dup();
     }
 
-    /** Attaches SameDiff listeners to the student's graph (e.g. its ProfilingListener). */
-    public void addListeners(org.nd4j.autodiff.listeners.Listener... listeners) {
-        sd.addListeners(listeners);
+    /** Bytes of the buffers of the current batch size (activations, gradients, scratch), 0 before the first step. */
+    public long activationBytes() {
+        return buffers == null ? 0 : buffers.student().bytes();
     }
 
     public ModelConfig config() {

@@ -18,6 +18,7 @@ public final class Trainable {
     private final Map<String, INDArray> arrays = new LinkedHashMap<>();
     private final StepHyper hyper;
     private final AdamW optimizer;
+    private final ai.pela.zoo.engine.ParamSet flat;
 
     /** What one update did: the gradient norm before clipping and the learning rate it used. */
     public record Update(double gradNorm, double lr) {
@@ -31,6 +32,34 @@ public final class Trainable {
         }
         this.hyper = hyper;
         this.optimizer = new AdamW(hyper.adamw(), arrays);
+        this.flat = null;
+    }
+
+    /**
+     * The parameters of an engine model: views of one flat vector, with one flat gradient vector, updated by
+     * {@link #updateFlat()} in a few passes over flat vectors.
+     */
+    public Trainable(ai.pela.zoo.engine.ParamSet params, StepHyper hyper) {
+        this.order = params.order();
+        this.arrays.putAll(params.values());
+        this.hyper = hyper;
+        this.optimizer = AdamW.flat(hyper.adamw(), arrays);
+        this.flat = params;
+    }
+
+    /** {@link #update(Map)} on the flat gradient vector of an engine model: clipping, schedule, AdamW. */
+    public Update updateFlat() {
+        INDArray g = flat.flatGrads();
+        double norm = g.norm2Number().doubleValue();
+        if (hyper.clipNorm() > 0) {
+            double coef = hyper.clipNorm() / (norm + 1e-6);
+            if (coef < 1) {
+                g.muli(coef);
+            }
+        }
+        double lr = hyper.schedule().lr(optimizer.step());
+        optimizer.updateFlat(flat.flatValues(), g, lr);
+        return new Update(norm, lr);
     }
 
     /** Parameter names in checkpoint order: the order of the flat vectors. */

@@ -3,7 +3,11 @@ package ai.pela.zoo.vit;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import java.util.ArrayList;
+import ai.pela.zoo.engine.Kernels;
+import ai.pela.zoo.engine.ParamSet;
+import ai.pela.zoo.engine.Vit;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -13,24 +17,33 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * A ViT for inference: weights are graph constants, so nothing is ever differentiated. Used for the frozen
- * teacher of PELA, for {@code predict} and for evaluation.
+ * A ViT for inference: the frozen teacher of PELA, {@code predict} and evaluation. In FLOAT it runs on the engine
+ * ({@link Vit}: explicit forward, buffers allocated once per batch size, blocks sharing one set of activations so
+ * memory does not grow with depth); an FP16 teacher on a GPU ({@code create(…, HALF)}) runs as a SameDiff graph of
+ * constants ({@link VitGraph}), which the engine does not cover yet. Nothing is ever differentiated. One model may
+ * be shared by a JVM's tasks: passes are serialised.
  */
 public final class VitModel {
     /** Logits [N, classes] and every block's output tokens [N, T, D] (before the final norm). */
     public record Output(INDArray logits, List<INDArray> features) {
     }
 
+    /** Batch sizes whose buffers are kept (a job's batch and its last, smaller one). */
+    private static final int KEPT_BATCH_SIZES = 2;
+
     private final ModelConfig config;
+    private final Vit engine;
+    private final Map<Integer, Vit.Activations> activations = new LinkedHashMap<>(4, 0.75f, true);
     private final SameDiff sd;
     private final VitGraph.Handles handles;
     private final DataType dtype;
 
-    private VitModel(ModelConfig config, SameDiff sd, VitGraph.Handles handles, DataType dtype) {
-        this.dtype = dtype;
+    private VitModel(ModelConfig config, Vit engine, SameDiff sd, VitGraph.Handles handles, DataType dtype) {
         this.config = config;
+        this.engine = engine;
         this.sd = sd;
         this.handles = handles;
+        this.dtype = dtype;
     }
 
     /**
@@ -51,30 +64,59 @@ public final class VitModel {
             throw new ai.pela.zoo.PelaException(source + ": the config has num_classes 0 (no head), so the model has no logits");
         }
         weights.checkMatches(source, VitLayout.parameterShapes(config));
+        if (dtype == DataType.FLOAT) {
+            ParamSet params = ParamSet.of(VitLayout.parameterShapes(config), weights, false);
+            return new VitModel(config, new Vit(config, params, Kernels.forBackend()), null, null, dtype);
+        }
         SameDiff sd = SameDiff.create();
         VitGraph.Handles h = VitGraph.buildFrozen(sd, config, weights, dtype);
-        return new VitModel(config, sd, h, dtype);
+        return new VitModel(config, null, sd, h, dtype);
     }
 
     public ModelConfig config() {
         return config;
     }
 
-    public Output forward(INDArray images) {
+    /** Logits and every block's output (copies, [N, T, D]). */
+    public synchronized Output forward(INDArray images) {
         checkInput(images);
-        List<String> outputs = new ArrayList<>(handles.blockOutputNames());
-        outputs.add(handles.logits().name());
-        Map<String, INDArray> out = sd.output(placeholders(images), outputs);
-        List<INDArray> features = new ArrayList<>();
-        for (String f : handles.blockOutputNames()) {
-            features.add(asFloat(out.get(f)));
+        if (engine == null) {
+            return graphForward(images);
         }
-        return new Output(asFloat(out.get(handles.logits().name())), features);
+        List<INDArray> features = new ArrayList<>();
+        for (int i = 0; i < config.depth(); i++) {
+            features.add(Nd4j.create(DataType.FLOAT, images.size(0), config.numTokens(), config.embedDim()));
+        }
+        Vit.Activations a = activations((int) images.size(0));
+        engine.forward(a, asFloat(images), features);
+        return new Output(a.logits().dup(), features);
     }
 
-    public INDArray logits(INDArray images) {
+    /**
+     * Copies every block's output for {@code images} into {@code into} (one FLOAT array of N·T·D values per block,
+     * [N·T, D] or [N, T, D]): the teacher's side of L_fd, written into the student step's own buffers so a teacher
+     * shared by several tasks never hands out its own.
+     */
+    public synchronized void features(INDArray images, List<INDArray> into) {
         checkInput(images);
-        return asFloat(sd.output(placeholders(images), handles.logits().name()).get(handles.logits().name()));
+        if (engine == null) {
+            List<INDArray> f = graphForward(images).features();
+            for (int i = 0; i < f.size(); i++) {
+                into.get(i).assign(f.get(i).reshape(into.get(i).shape()));
+            }
+            return;
+        }
+        engine.forward(activations((int) images.size(0)), asFloat(images), into);
+    }
+
+    public synchronized INDArray logits(INDArray images) {
+        checkInput(images);
+        if (engine == null) {
+            return asFloat(sd.output(placeholders(images), handles.logits().name()).get(handles.logits().name()));
+        }
+        Vit.Activations a = activations((int) images.size(0));
+        engine.forward(a, asFloat(images), null);
+        return a.logits().dup();
     }
 
     /** Logits of a large batch, computed {@code batchSize} images at a time to bound memory. */
@@ -87,9 +129,32 @@ public final class VitModel {
         for (long s = 0; s < n; s += batchSize) {
             INDArray batch = images.get(NDArrayIndex.interval(s, Math.min(n, s + batchSize)));
             parts.add(logits(batch.dup()));
-            ai.pela.zoo.train.NativeMemory.release();
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
+    }
+
+    /** The engine's buffers for this batch size, made on first use; the least recently used size is let go. */
+    private Vit.Activations activations(int batch) {
+        Vit.Activations a = activations.get(batch);
+        if (a == null) {
+            if (activations.size() >= KEPT_BATCH_SIZES) {
+                activations.remove(activations.keySet().iterator().next());
+            }
+            a = engine.activations(batch);
+            activations.put(batch, a);
+        }
+        return a;
+    }
+
+    private Output graphForward(INDArray images) {
+        List<String> outputs = new ArrayList<>(handles.blockOutputNames());
+        outputs.add(handles.logits().name());
+        Map<String, INDArray> out = sd.output(placeholders(images), outputs);
+        List<INDArray> features = new ArrayList<>();
+        for (String f : handles.blockOutputNames()) {
+            features.add(asFloat(out.get(f)));
+        }
+        return new Output(asFloat(out.get(handles.logits().name())), features);
     }
 
     private Map<String, INDArray> placeholders(INDArray images) {
@@ -116,10 +181,13 @@ public final class VitModel {
     }
 
     /**
-     * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}); only for a model
-     * that no other thread is running, such as a trainer's teacher.
+     * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}) of the SameDiff
+     * form; the engine's buffers are reused, so there is nothing to let go. Only for a model that no other thread
+     * is running, such as a trainer's teacher.
      */
     public void forgetLastRun() {
-        ai.pela.zoo.train.NativeMemory.forget(sd);
+        if (sd != null) {
+            ai.pela.zoo.train.NativeMemory.forget(sd);
+        }
     }
 }
