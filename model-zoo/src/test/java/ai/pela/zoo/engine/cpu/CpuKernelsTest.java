@@ -2,6 +2,7 @@ package ai.pela.zoo.engine.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
@@ -45,6 +46,22 @@ class CpuKernelsTest {
             double expected = ReferenceMath.normalCdf(x);
             assertThat(Math.abs(Erf.normalCdf(x) - expected)).as("Φ(%s)", x).isLessThanOrEqualTo(1e-9 * expected);
         }
+    }
+
+    /** The GELU tables against Cody's erf between the knots, where cubic interpolation is least accurate. */
+    @Test
+    void geluTablesMatchErfBetweenKnots() {
+        double worst = 0;
+        for (double x = -8; x <= 9; x += 1 / 64.0 * 1.0013) {
+            double cdf = Erf.normalCdf(x);
+            double slope = cdf + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+            worst = Math.max(worst, Math.abs(GeluTables.normalCdf(x) - cdf));
+            worst = Math.max(worst, Math.abs(GeluTables.geluSlope(x) - slope));
+        }
+        assertThat(worst).isLessThan(1e-8);
+        assertThat(GeluTables.normalCdf(-9)).isZero();
+        assertThat(GeluTables.normalCdf(Double.NaN)).isNaN();
+        assertThat(GeluTables.geluSlope(Double.POSITIVE_INFINITY)).isCloseTo(1.0, within(1e-12));
     }
 
     @Test
