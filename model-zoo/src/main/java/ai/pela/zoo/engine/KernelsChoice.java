@@ -13,9 +13,23 @@ final class KernelsChoice {
     }
 
     private static Kernels choose() {
-        String forced = System.getProperty(Kernels.PROPERTY, "");
-        boolean cpuBackend = Nd4j.getExecutioner().getClass().getName().startsWith(CPU_EXECUTIONER)
+        return choose(System.getProperty(Kernels.PROPERTY, ""), cpuBackend());
+    }
+
+    /** True on nd4j-native, whose executioner may be wrapped in a subclass (GradientKernels). */
+    static boolean cpuBackend() {
+        return Nd4j.getExecutioner().getClass().getName().startsWith(CPU_EXECUTIONER)
                 || Nd4j.getExecutioner().getClass().getSuperclass().getName().equals(CPU_EXECUTIONER);
+    }
+
+    /**
+     * The implementation for a value of {@value Kernels#PROPERTY} ({@code cpu}, {@code portable}, or empty for the
+     * backend's default); any other value is refused, so a misspelt override does not pass unnoticed.
+     */
+    static Kernels choose(String forced, boolean cpuBackend) {
+        if (!forced.isEmpty() && !forced.equals("cpu") && !forced.equals("portable")) {
+            throw new IllegalArgumentException(Kernels.PROPERTY + " must be cpu or portable, got '" + forced + "'");
+        }
         if (forced.equals("portable") || (!forced.equals("cpu") && !cpuBackend)) {
             return new PortableKernels();
         }
