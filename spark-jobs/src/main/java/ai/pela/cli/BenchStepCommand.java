@@ -9,7 +9,12 @@ import ai.pela.zoo.loss.RwpForm;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.CosineSchedule;
+import ai.pela.spark.bench.StepMemory;
+import ai.pela.zoo.engine.ProfilingKernels;
+import ai.pela.zoo.train.GraphPelaStep;
+import ai.pela.zoo.train.LabelledImages;
 import ai.pela.zoo.train.PelaStep;
+import ai.pela.zoo.train.TrainStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.vit.VitInit;
 import ai.pela.zoo.vit.VitModel;
@@ -51,7 +56,13 @@ final class BenchStepCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "2", description = "Untimed warm-up steps (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--profile", description = "Write SameDiff's op profile of the student's timed steps (Chrome trace JSON) here.")
+    @Option(names = "--engine", defaultValue = "engine", description = "engine (the service's) or samediff (the "
+            + "graph it replaced, for side-by-side runs) (default: ${DEFAULT-VALUE}).")
+    String engine;
+
+    @Option(names = "--profile", description = "With --engine samediff: write SameDiff's op profile of the student's "
+            + "timed steps (Chrome trace JSON) here. The engine's kernel profile is printed with "
+            + "PELA_JAVA_OPTS=-Dpela.engine.profile=true.")
     Path profile;
 
     @Mixin
@@ -65,30 +76,45 @@ final class BenchStepCommand implements Callable<Integer> {
         if (batch < 1 || steps < 1 || warmup < 0) {
             throw new PelaException("--batch and --steps must be >= 1 and --warmup >= 0");
         }
+        if (!engine.equals("engine") && !engine.equals("samediff")) {
+            throw new PelaException("--engine: expected engine or samediff, got '" + engine + "'");
+        }
+        if (profile != null && !engine.equals("samediff")) {
+            throw new PelaException("--profile records SameDiff's ops: use it with --engine samediff");
+        }
         ModelConfig teacherConfig = ModelLoading.config(preset, config);
         StateDict teacherWeights = VitInit.random(teacherConfig, 1);
         LowRank.Student student = LowRank.compress(teacherConfig, teacherWeights, kappa, LowRank.VIT_OMIT);
         VitModel teacher = VitModel.create(teacherConfig, teacherWeights, "teacher");
         StepHyper hyper = new StepHyper(1, 1, 0.1, FdForm.CODE, RwpForm.CODE, 1e-3, 5, AdamW.Config.defaults(0.05),
                 CosineSchedule.constant(1e-4));
-        PelaStep step = new PelaStep(student.config(), student.weights(), teacher, teacherWeights, hyper);
+        TrainStep step = engine.equals("samediff")
+                ? new GraphPelaStep(student.config(), student.weights(), teacher, teacherWeights, hyper)
+                : new PelaStep(student.config(), student.weights(), teacher, teacherWeights, hyper);
+        LabelledImages batchOfImages = null;
         INDArray x = Nd4j.randn(DataType.FLOAT, batch, teacherConfig.inChans(), teacherConfig.imgSize(), teacherConfig.imgSize());
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) {
             labels[i] = i % teacherConfig.numClasses();
         }
+        batchOfImages = new LabelledImages(x, labels);
         for (int i = 0; i < warmup; i++) {
-            step.step(x, labels);
+            step.step(batchOfImages);
+        }
+        ProfilingKernels kernelProfile = ProfilingKernels.active();
+        if (kernelProfile != null) {
+            kernelProfile.reset();
         }
         if (profile != null) {
             // Attached after the warm-up so only timed steps are traced.
-            step.addListeners(new org.nd4j.autodiff.listeners.profiler.ProfilingListener.Builder(profile.toFile())
+            ((GraphPelaStep) step).addListeners(new org.nd4j.autodiff.listeners.profiler.ProfilingListener.Builder(profile.toFile())
                     .recordAll().build());
         }
         double[] seconds = new double[steps];
+        StepMemory memory = StepMemory.start();
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
-            step.step(x, labels);
+            step.step(batchOfImages);
             seconds[i] = (System.nanoTime() - t0) / 1e9;
             if (common.verbose) {
                 spec.commandLine().getErr().printf("step %d: %.3f s, off-heap %d MB, resident %d MB%n", i, seconds[i],
@@ -104,8 +130,12 @@ final class BenchStepCommand implements Callable<Integer> {
         out.printf("%-28s %6s %6s %12s %10s %10s%n", "model", "kappa", "batch", "step s (med)", "images/s", "GFLOP/s");
         out.printf("%-28s %6s %6d %12.3f %10.1f %10.1f%n", teacherConfig.architecture(), kappa, batch, median,
                 batch / median, flops / median / 1e9);
-        out.printf("(min %.3f s, max %.3f s over %d steps after %d warm-up; threads: %s)%n", seconds[0],
-                seconds[steps - 1], steps, warmup, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+        out.printf("(min %.3f s, max %.3f s over %d steps after %d warm-up; threads: %s; %s)%n", seconds[0],
+                seconds[steps - 1], steps, warmup, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"), engine);
+        out.println(memory.report(steps));
+        if (kernelProfile != null && engine.equals("engine")) {
+            out.print(kernelProfile.report(warmup + steps > 0 ? steps : 1));
+        }
         out.flush();
         return 0;
     }

@@ -74,13 +74,7 @@ final class Attention {
     void forward(Kernels k, INDArray x, Buffers b) {
         qkv.forward(k, x, b.qkv);
         Heads h = b.qkvHeads;
-        for (int g = 0; g < b.probHeads.length; g++) {
-            k.gemm(h.q[g], false, h.k[g], true, b.probHeads[g], 1, 0);
-        }
-        k.softmax(b.probGroups, scale, null, b.probGroups);
-        for (int g = 0; g < b.probHeads.length; g++) {
-            k.gemm(b.probHeads[g], false, h.v[g], false, b.outHeads[g], 1, 0);
-        }
+        k.attention(h.q, h.k, h.v, scale, null, b.probGroups, b.probHeads, b.outHeads);
         proj.forward(k, b.out, b.proj);
     }
 
@@ -93,15 +87,8 @@ final class Attention {
         proj.backward(k, b.out, b.proj, dy, dHiddenProj, s.dOut, false);
         Heads h = b.qkvHeads;
         Heads dh = s.dQkvHeads;
-        for (int g = 0; g < b.probHeads.length; g++) {
-            k.gemm(s.dOutHeads[g], false, h.v[g], true, s.dProbHeads[g], 1, 0);
-            k.gemm(b.probHeads[g], true, s.dOutHeads[g], false, dh.v[g], 1, 0);
-        }
-        k.softmaxBackward(b.probGroups, s.dProbGroups, scale, s.dProbGroups);
-        for (int g = 0; g < b.probHeads.length; g++) {
-            k.gemm(s.dProbHeads[g], false, h.k[g], false, dh.q[g], 1, 0);
-            k.gemm(s.dProbHeads[g], true, h.q[g], false, dh.k[g], 1, 0);
-        }
+        k.attentionBackward(h.q, h.k, h.v, scale, b.probGroups, b.probHeads, s.dOutHeads, s.dProbGroups, s.dProbHeads,
+                dh.q, dh.k, dh.v);
         qkv.backward(k, x, b.qkv, s.dQkv, dHiddenQkv, dx, false);
     }
 

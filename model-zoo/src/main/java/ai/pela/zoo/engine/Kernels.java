@@ -76,6 +76,42 @@ public interface Kernels {
     void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta);
 
     /**
+     * Scaled dot-product attention of G groups (one group per image and head): {@code P_g = softmax(scale·q_g·k_gᵀ +
+     * bias)} into {@code probs} [G, T, T] (kept for the backward; {@code probRows[g]} is its [T, T] block g) and
+     * {@code o_g = P_g·v_g}. {@code q, k, v, o} are [T, head_dim] views, usually column blocks of bigger matrices;
+     * {@code bias} as in {@link #softmax}, or null. This composition is the portable one; an implementation may fuse
+     * a group's three steps so its scores stay in cache.
+     */
+    default void attention(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray bias, INDArray probs,
+            INDArray[] probRows, INDArray[] o) {
+        for (int g = 0; g < q.length; g++) {
+            gemm(q[g], false, k[g], true, probRows[g], 1, 0);
+        }
+        softmax(probs, scale, bias, probs);
+        for (int g = 0; g < q.length; g++) {
+            gemm(probRows[g], false, v[g], false, o[g], 1, 0);
+        }
+    }
+
+    /**
+     * {@link #attention}'s backward from its probabilities and the output gradients {@code dO}: writes {@code dQ, dK,
+     * dV} (views like q, k, v), using {@code dProbs} [G, T, T] (blocks {@code dProbRows}) as scratch.
+     */
+    default void attentionBackward(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray probs,
+            INDArray[] probRows, INDArray[] dO, INDArray dProbs, INDArray[] dProbRows, INDArray[] dQ, INDArray[] dK,
+            INDArray[] dV) {
+        for (int g = 0; g < q.length; g++) {
+            gemm(dO[g], false, v[g], true, dProbRows[g], 1, 0);
+            gemm(probRows[g], true, dO[g], false, dV[g], 1, 0);
+        }
+        softmaxBackward(probs, dProbs, scale, dProbs);
+        for (int g = 0; g < q.length; g++) {
+            gemm(dProbRows[g], false, k[g], false, dQ[g], 1, 0);
+            gemm(dProbRows[g], true, q[g], false, dK[g], 1, 0);
+        }
+    }
+
+    /**
      * The implementation for the current ND4J backend: {@code CpuKernels} on nd4j-native, {@link PortableKernels}
      * otherwise; system property {@value #PROPERTY} ({@code cpu} or {@code portable}) overrides.
      */

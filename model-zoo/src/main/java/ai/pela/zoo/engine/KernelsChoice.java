@@ -13,7 +13,8 @@ final class KernelsChoice {
     }
 
     private static Kernels choose() {
-        return choose(System.getProperty(Kernels.PROPERTY, ""), cpuBackend());
+        Kernels k = choose(System.getProperty(Kernels.PROPERTY, ""), cpuBackend());
+        return Boolean.getBoolean(ProfilingKernels.PROPERTY) ? new ProfilingKernels(k) : k;
     }
 
     /** True on nd4j-native, whose executioner may be wrapped in a subclass (GradientKernels). */

@@ -213,17 +213,21 @@ public final class CpuKernels implements Kernels {
         float fs = (float) scale;
         Rows.run(rows(y, c), c, (chunk, from, to) -> {
             for (int r = from; r < to; r++) {
-                int base = r * c;
-                double dot = 0;
-                for (int j = 0; j < c; j++) {
-                    dot += dyb.get(base + j) * yb.get(base + j);
-                }
-                float fd = (float) dot;
-                for (int j = 0; j < c; j++) {
-                    dxb.put(base + j, fs * yb.get(base + j) * (dyb.get(base + j) - fd));
-                }
+                softmaxBackwardRow(yb, dyb, fs, dxb, r * c, c);
             }
         });
+    }
+
+    /** One row: dx = scale·y⊙(dy − Σ dy⊙y); dx may be dy. */
+    private static void softmaxBackwardRow(FloatBuffer yb, FloatBuffer dyb, float fs, FloatBuffer dxb, int base, int c) {
+        double dot = 0;
+        for (int j = 0; j < c; j++) {
+            dot += dyb.get(base + j) * yb.get(base + j);
+        }
+        float fd = (float) dot;
+        for (int j = 0; j < c; j++) {
+            dxb.put(base + j, fs * yb.get(base + j) * (dyb.get(base + j) - fd));
+        }
     }
 
     @Override
@@ -337,6 +341,55 @@ public final class CpuKernels implements Kernels {
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k,
                 (float) alpha, ma.pointer(), ma.ld, mb.pointer(), mb.ld, (float) beta, mc.pointer(), mc.ld);
+    }
+
+    /**
+     * Each group's q·kᵀ, softmax and P·v run together on one thread, so the group's [T, T] scores stay in cache
+     * between the three steps; the groups are split across the pool, each thread's products single-threaded.
+     */
+    @Override
+    public void attention(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray bias, INDArray probs,
+            INDArray[] probRows, INDArray[] o) {
+        int t = (int) probs.size(1);
+        int c = lastDim(probs, "probs");
+        FloatBuffer pb = HostFloats.of(probs, "probs");
+        int rowsPerGroup = bias == null ? t : checkBias(probs, bias);
+        int biasGroups = bias == null ? 1 : (int) bias.size(0);
+        FloatBuffer bb = bias == null ? null : HostFloats.of(bias, "bias");
+        float fs = (float) scale;
+        BlasThreads.singleThreaded(() -> Rows.run(q.length, (long) t * c, (chunk, from, to) -> {
+            for (int g = from; g < to; g++) {
+                gemm(q[g], false, k[g], true, probRows[g], 1, 0);
+                for (int r = 0; r < t; r++) {
+                    int biasBase = bias == null ? 0 : ((g % biasGroups) * rowsPerGroup + r) * c;
+                    softmaxRow(pb, fs, bb, biasBase, pb, (g * t + r) * c, c);
+                }
+                gemm(probRows[g], false, v[g], false, o[g], 1, 0);
+            }
+        }));
+    }
+
+    /** Per group, on one thread: dP and dV, the softmax gradient in place, then dQ and dK. */
+    @Override
+    public void attentionBackward(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray probs,
+            INDArray[] probRows, INDArray[] dO, INDArray dProbs, INDArray[] dProbRows, INDArray[] dQ, INDArray[] dK,
+            INDArray[] dV) {
+        int t = (int) probs.size(1);
+        int c = lastDim(probs, "probs");
+        FloatBuffer pb = HostFloats.of(probs, "probs");
+        FloatBuffer db = sameLength(dProbs, "dProbs", probs);
+        float fs = (float) scale;
+        BlasThreads.singleThreaded(() -> Rows.run(q.length, (long) t * c, (chunk, from, to) -> {
+            for (int g = from; g < to; g++) {
+                gemm(dO[g], false, v[g], true, dProbRows[g], 1, 0);
+                gemm(probRows[g], true, dO[g], false, dV[g], 1, 0);
+                for (int r = 0; r < t; r++) {
+                    softmaxBackwardRow(pb, db, fs, db, (g * t + r) * c, c);
+                }
+                gemm(dProbRows[g], false, k[g], false, dQ[g], 1, 0);
+                gemm(dProbRows[g], true, q[g], false, dK[g], 1, 0);
+            }
+        }));
     }
 
     /** A 2-D FLOAT matrix with unit stride along its rows: its size and BLAS leading dimension (the row stride). */

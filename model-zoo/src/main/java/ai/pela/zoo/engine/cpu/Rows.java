@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Splits a kernel's rows into contiguous chunks run side by side: the calling thread runs the first chunk, a shared
@@ -30,7 +31,16 @@ final class Rows {
         if (rows * rowLength < INLINE_ELEMENTS) {
             return 1;
         }
-        return Math.max(1, Math.min(THREADS, rows));
+        return Math.max(1, Math.min(threads(), rows));
+    }
+
+    /**
+     * The threads a kernel may use: ND4J's own setting (OMP_NUM_THREADS, or what a job or benchmark set), so that
+     * Spark tasks that each get one native thread (the launcher's local mode) run their kernels inline too instead
+     * of oversubscribing the cores; never more than the pool.
+     */
+    private static int threads() {
+        return Math.max(1, Math.min(THREADS, Nd4j.getEnvironment().maxThreads()));
     }
 
     /** Runs {@code body} over {@link #chunks} equal row ranges and waits for all of them. */
