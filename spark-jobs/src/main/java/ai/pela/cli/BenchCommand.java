@@ -66,6 +66,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Step configurations as model:batch; model is a preset or 'demo' (default: ${DEFAULT-VALUE}).")
     List<String> stepConfigs;
 
+    @Option(names = "--samediff", description = "Step section: also time the SameDiff step the engine replaced, in the "
+            + "same alternating rounds (its before/after).")
+    boolean samediff;
+
     @Option(names = "--kappa", defaultValue = "2", description = "Compression ratio of the students (default: ${DEFAULT-VALUE}).")
     double kappa;
 
@@ -143,7 +147,7 @@ final class BenchCommand implements Callable<Integer> {
             for (String c : stepConfigs) {
                 StepFixture f = StepFixture.of(model(c.substring(0, c.lastIndexOf(':')), home),
                         kappa, Integer.parseInt(c.substring(c.lastIndexOf(':') + 1)), work.resolve("step-" + rows.size()));
-                add(rows, StepBench.rows(StepBench.run(f, s), threads, peak));
+                add(rows, StepBench.rows(StepBench.run(f, s, samediff), threads, peak));
             }
         }
         if (run.contains("inference")) {

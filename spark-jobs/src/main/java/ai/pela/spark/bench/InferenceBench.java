@@ -1,7 +1,6 @@
 package ai.pela.spark.bench;
 
 import ai.pela.zoo.info.ModelInfo;
-import ai.pela.zoo.train.NativeMemory;
 import ai.pela.zoo.vit.VitModel;
 import java.util.List;
 
@@ -37,7 +36,6 @@ public final class InferenceBench {
 
     private static void forward(VitModel m, StepFixture f) {
         m.logits(f.images()).close();
-        NativeMemory.release();
     }
 
     private static List<BenchRow> rows(StepFixture f, List<List<Double>> t, double load, int threads) {

@@ -9,6 +9,7 @@ import ai.pela.zoo.loss.RwpForm;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.CosineSchedule;
+import ai.pela.zoo.train.GraphPelaStep;
 import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.vit.LinearSpec;
@@ -61,6 +62,12 @@ public record StepFixture(ModelConfig teacherConfig, StateDict teacherWeights, M
     public PelaStep newStep() {
         VitModel teacher = VitModel.create(teacherConfig, teacherWeights, "teacher");
         return new PelaStep(studentConfig, studentWeights, teacher, teacherWeights, hyper());
+    }
+
+    /** The same step on the SameDiff graph the engine replaced, for side-by-side runs. */
+    public GraphPelaStep newGraphStep() {
+        VitModel teacher = VitModel.create(teacherConfig, teacherWeights, "teacher");
+        return new GraphPelaStep(studentConfig, studentWeights, teacher, teacherWeights, hyper());
     }
 
     public int batch() {
