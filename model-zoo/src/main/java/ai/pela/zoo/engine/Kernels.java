@@ -76,6 +76,15 @@ public interface Kernels {
     void gemm(INDArray a, boolean transA, INDArray b, boolean transB, INDArray c, double alpha, double beta);
 
     /**
+     * Runs one pass of a model (a forward, a backward, a whole step) on these kernels. The CPU kernels parallelise
+     * matrix products themselves and make BLAS single-threaded for the pass (switching OpenBLAS's thread count costs
+     * about half a millisecond, far too much per product); passes nest and may run concurrently.
+     */
+    default void pass(Runnable work) {
+        work.run();
+    }
+
+    /**
      * Scaled dot-product attention of G groups (one group per image and head): {@code P_g = softmax(scale·q_g·k_gᵀ +
      * bias)} into {@code probs} [G, T, T] (kept for the backward; {@code probRows[g]} is its [T, T] block g) and
      * {@code o_g = P_g·v_g}. {@code q, k, v, o} are [T, head_dim] views, usually column blocks of bigger matrices;

@@ -143,6 +143,11 @@ public final class ProfilingKernels implements Kernels {
     }
 
     @Override
+    public void pass(Runnable work) {
+        inner.pass(work);
+    }
+
+    @Override
     public void attention(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray bias, INDArray probs,
             INDArray[] probRows, INDArray[] o) {
         long t0 = System.nanoTime();

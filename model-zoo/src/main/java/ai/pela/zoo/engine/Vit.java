@@ -165,6 +165,10 @@ public final class Vit {
      * null, block i's output is copied into {@code features.get(i)} ([N·T, D] or [N, T, D]).
      */
     public void forward(Activations a, INDArray images, List<INDArray> features) {
+        k.pass(() -> forwardPass(a, images, features));
+    }
+
+    private void forwardPass(Activations a, INDArray images, List<INDArray> features) {
         embed(a, images);
         INDArray x = a.tokens;
         for (int i = 0; i < blocks.size(); i++) {
@@ -225,6 +229,10 @@ public final class Vit {
         if (!training) {
             throw new IllegalStateException("this model was built for inference (no gradients)");
         }
+        k.pass(() -> backwardPass(a, dLogits, fd));
+    }
+
+    private void backwardPass(Activations a, INDArray dLogits, BlockOutputGradient fd) {
         head.backward(k, a.pooled, a.logits, dLogits, a.dHeadHidden, a.dPooled, false);
         INDArray dNormed = a.grads.dNormed;
         unpool(a, dNormed);

@@ -113,7 +113,12 @@ public final class PelaStep implements TrainStep {
      */
     public Losses lossesAndGradients(INDArray images, int[] labels) {
         VitModel.checkInputShape(config, images.shape(), "batch");
-        Buffers b = buffers((int) images.size(0));
+        Losses[] out = new Losses[1];
+        kernels.pass(() -> out[0] = forwardAndBackward(images, labels, buffers((int) images.size(0))));
+        return out[0];
+    }
+
+    private Losses forwardAndBackward(INDArray images, int[] labels, Buffers b) {
         if (teacher != null) {
             teacher.features(images, b.teacherFeatures());
             b.fd().reset();

@@ -339,9 +339,39 @@ public final class CpuKernels implements Kernels {
         if (m == 0 || n == 0) {
             return;
         }
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k,
-                (float) alpha, ma.pointer(), ma.ld, mb.pointer(), mb.ld, (float) beta, mc.pointer(), mc.ld);
+        FloatPointer pa = ma.pointer();
+        FloatPointer pb = mb.pointer();
+        FloatPointer pc = mc.pointer();
+        // Split only inside a pass, where BLAS is single-threaded: otherwise OpenBLAS threads the product itself.
+        int chunks = SPLIT_GEMMS && BlasThreads.active() ? Rows.chunks(m, (long) n * k / GEMM_SPLIT_ROW_WORK) : 1;
+        if (chunks == 1) {
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k,
+                    (float) alpha, pa, ma.ld, pb, mb.ld, (float) beta, pc, mc.ld);
+            return;
+        }
+        // Row blocks of C from row blocks of op(A), each a single-threaded BLAS call on its own thread: our pool
+        // parks between kernels, where OpenBLAS's own threads spin in sched_yield and take the cores from the
+        // element-wise kernels that run in between.
+        Rows.run(m, (long) n * k / GEMM_SPLIT_ROW_WORK, (chunk, from, to) -> {
+            long aOffset = transA ? from : (long) from * ma.ld;
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    to - from, n, k, (float) alpha, new FloatPointer(pa).position(aOffset), ma.ld, pb, mb.ld,
+                    (float) beta, new FloatPointer(pc).position((long) from * mc.ld), mc.ld);
+        });
     }
+
+    @Override
+    public void pass(Runnable work) {
+        BlasThreads.singleThreaded(work);
+    }
+
+    /**
+     * Whether large products are split over the kernel pool by row blocks (each block single-threaded BLAS) instead
+     * of handed whole to OpenBLAS's threads; system property {@code pela.engine.split-gemm}, default true.
+     */
+    private static final boolean SPLIT_GEMMS = Boolean.parseBoolean(System.getProperty("pela.engine.split-gemm", "true"));
+    /** Scales a product's per-row work (n·k) to the pool's element count, so small products stay on one thread. */
+    private static final long GEMM_SPLIT_ROW_WORK = 4;
 
     /**
      * Each group's q·kᵀ, softmax and P·v run together on one thread, so the group's [T, T] scores stay in cache
