@@ -56,6 +56,12 @@ public interface Kernels {
     /** {@code y += v} for every row of {@code y} viewed as [length(y)/length(v), length(v)] (a bias, a position embedding). */
     void addRowVector(INDArray y, INDArray v);
 
+    /**
+     * Every row of {@code y} viewed as [length(y)/length(v), length(v)] becomes {@code v}: a Linear's output starts as
+     * its bias and the product accumulates onto it (beta = 1), one pass instead of zeroing and adding.
+     */
+    void setRows(INDArray y, INDArray v);
+
     /** {@code out = Σ_rows x} (or {@code +=} when {@code accumulate}) with {@code x} viewed as [length(x)/length(out), length(out)]. */
     void columnSums(INDArray x, INDArray out, boolean accumulate);
 

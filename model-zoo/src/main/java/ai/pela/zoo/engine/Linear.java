@@ -50,15 +50,18 @@ final class Linear {
         return new Buffers(rank > 0 ? arena.take(rows, rank) : null, arena.take(rows, dOut));
     }
 
+    /** {@code out = x·Wᵀ + b}: the output starts as the bias and the (last) product accumulates onto it. */
     void forward(Kernels k, INDArray x, Buffers b) {
+        double beta = 0;
+        if (bias != null) {
+            k.setRows(b.out(), bias);
+            beta = 1;
+        }
         if (rank > 0) {
             k.gemm(x, false, w, true, b.hidden(), 1, 0);
-            k.gemm(b.hidden(), false, w1, true, b.out(), 1, 0);
+            k.gemm(b.hidden(), false, w1, true, b.out(), 1, beta);
         } else {
-            k.gemm(x, false, w, true, b.out(), 1, 0);
-        }
-        if (bias != null) {
-            k.addRowVector(b.out(), bias);
+            k.gemm(x, false, w, true, b.out(), 1, beta);
         }
     }
 

@@ -157,6 +157,13 @@ public final class PortableKernels implements Kernels {
     }
 
     @Override
+    public void setRows(INDArray y, INDArray v) {
+        long d = v.length();
+        checkRows(y, d, "y");
+        y.reshape(y.length() / d, d).assign(0).addiRowVector(v.reshape(d));
+    }
+
+    @Override
     public void columnSums(INDArray x, INDArray out, boolean accumulate) {
         long d = out.length();
         checkRows(x, d, "x");

@@ -26,7 +26,7 @@ public final class ProfilingKernels implements Kernels {
     ProfilingKernels(Kernels inner) {
         this.inner = inner;
         for (String m : new String[] {"layerNorm", "layerNormBackward", "gelu", "geluBackward", "softmax",
-                "softmaxBackward", "addRowVector", "columnSums", "add", "squaredDistance", "gemm (attention)",
+                "softmaxBackward", "addRowVector", "setRows", "columnSums", "add", "squaredDistance", "gemm (attention)",
                 "gemm (linear)", "attention", "attentionBackward"}) {
             entries.put(m, new Entry());
         }
@@ -118,6 +118,13 @@ public final class ProfilingKernels implements Kernels {
         long t0 = System.nanoTime();
         inner.addRowVector(y, v);
         record("addRowVector", t0, 0);
+    }
+
+    @Override
+    public void setRows(INDArray y, INDArray v) {
+        long t0 = System.nanoTime();
+        inner.setRows(y, v);
+        record("setRows", t0, 0);
     }
 
     @Override

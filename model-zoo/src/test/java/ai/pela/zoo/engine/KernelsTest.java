@@ -391,6 +391,24 @@ class KernelsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("implementations")
+    void setRowsRepeatsTheVectorOverEveryRow(Kernels k) {
+        long[][][] cases = {{{4, 37, 19}, {19}}, {{4, 37, 19}, {37, 19}}, {{16 * 197, 192}, {192}}};
+        for (long[][] c : cases) {
+            Random r = new Random(57 + c[1].length);
+            INDArray y = Nd4j.valueArrayOf(c[0], Float.NaN, DataType.FLOAT);
+            INDArray v = gaussian(r, 1, c[1]);
+            float[] vs = floats(v);
+            double[] expected = new double[(int) y.length()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = vs[i % vs.length];
+            }
+            k.setRows(y, v);
+            assertClose("setRows " + Arrays.toString(c[0]) + " ← " + Arrays.toString(c[1]), y, expected);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("implementations")
     void columnSumsOverwriteOrAccumulate(Kernels k) {
         long[][][] cases = {{{4, 37, 19}, {37, 19}}, {{16 * 197, 192}, {192}}};
         for (long[][] c : cases) {

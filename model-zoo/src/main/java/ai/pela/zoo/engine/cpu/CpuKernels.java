@@ -167,30 +167,45 @@ public final class CpuKernels implements Kernels {
         });
     }
 
+    /** Per-thread row scratch for the softmax's exponentials (double, so {@link FastExp} vectorises). */
+    private static final ThreadLocal<double[]> ROW = ThreadLocal.withInitial(() -> new double[256]);
+
+    private static double[] rowScratch(int c) {
+        double[] v = ROW.get();
+        if (v.length < c) {
+            v = new double[c];
+            ROW.set(v);
+        }
+        return v;
+    }
+
     /** One row: y = scale·s + bias, its maximum subtracted, exponentiated, normalised; all −∞ gives zeros. */
     private static void softmaxRow(FloatBuffer s, float scale, FloatBuffer bias, int biasBase, FloatBuffer y,
             int base, int c) {
-        float max = Float.NEGATIVE_INFINITY;
+        double[] v = rowScratch(c);
+        double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
-            float v = scale * s.get(base + j) + (bias == null ? 0f : bias.get(biasBase + j));
-            y.put(base + j, v);
-            max = Math.max(max, v);
+            double x = (double) scale * s.get(base + j) + (bias == null ? 0 : bias.get(biasBase + j));
+            v[j] = x;
+            max = Math.max(max, x);
         }
-        if (max == Float.NEGATIVE_INFINITY) {
+        if (max == Double.NEGATIVE_INFINITY) {
             for (int j = 0; j < c; j++) {
                 y.put(base + j, 0f);
             }
             return;
         }
+        for (int j = 0; j < c; j++) {
+            v[j] -= max;
+        }
+        FastExp.expNonPositive(v, c);
         double sum = 0;
         for (int j = 0; j < c; j++) {
-            float e = (float) Math.exp(y.get(base + j) - max);
-            y.put(base + j, e);
-            sum += e;
+            sum += v[j];
         }
-        float inv = (float) (1 / sum);
+        double inv = 1 / sum;
         for (int j = 0; j < c; j++) {
-            y.put(base + j, y.get(base + j) * inv);
+            y.put(base + j, (float) (v[j] * inv));
         }
     }
 
@@ -241,6 +256,18 @@ public final class CpuKernels implements Kernels {
                 for (int j = 0; j < d; j++) {
                     yb.put(base + j, yb.get(base + j) + vb[j]);
                 }
+            }
+        });
+    }
+
+    @Override
+    public void setRows(INDArray y, INDArray v) {
+        int d = Math.toIntExact(v.length());
+        FloatBuffer yb = HostFloats.of(y, "y");
+        float[] vb = HostFloats.copy(v, "v");
+        Rows.run(rowsOf(y, "y", d), d, (chunk, from, to) -> {
+            for (int r = from; r < to; r++) {
+                yb.put(r * d, vb, 0, d);
             }
         });
     }
