@@ -19,6 +19,7 @@ process sleeps on stdin); "quit" ends it. Without --serve it prints the median o
 Run with Debian's torch: /usr/bin/python3 bench/pela_torch.py --mode step --teacher t.json --student s.json
 """
 import argparse
+import resource
 import json
 import sys
 import time
@@ -223,7 +224,9 @@ def main():
     for fn in runners.values():
         timed(fn, args.warmup)
     header = {"torch": torch.__version__, "numpy": np.__version__, "threads": torch.get_num_threads(),
-              "blas": blas_library(), "mkldnn": torch.backends.mkldnn.is_available(), **info}
+              "blas": blas_library(), "mkldnn": torch.backends.mkldnn.is_available(),
+              # peak resident set after the warm-up, to set next to `pela bench-step`'s
+              "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, **info}
     if not args.serve:
         print(json.dumps(header))
         for name, fn in runners.items():

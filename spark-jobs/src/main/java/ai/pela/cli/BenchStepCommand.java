@@ -111,6 +111,7 @@ final class BenchStepCommand implements Callable<Integer> {
                     .recordAll().build());
         }
         double[] seconds = new double[steps];
+        System.gc(); // an empty young generation, so no collection frees native buffers while allocation is counted
         StepMemory memory = StepMemory.start();
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
