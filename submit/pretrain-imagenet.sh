@@ -6,8 +6,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RECIPE="${1:?usage: $0 RECIPE.conf [--set key=value ...]}"; shift
 : "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5 installation}"
-JAR="$ROOT/spark-jobs/target/pela-spark-app.jar"
-[ -f "$JAR" ] || (cd "$ROOT" && mvn -q -B -DskipTests package -pl spark-jobs -am)
+JAR="$ROOT/lib/pela-spark-app.jar" # the distribution's; in a source checkout, the build's
+if [ ! -f "$JAR" ]; then
+  JAR="$ROOT/spark-jobs/target/pela-spark-app.jar"
+  [ -f "$JAR" ] || (cd "$ROOT" && mvn -q -B -DskipTests package -pl spark-jobs -am)
+fi
 
 exec "$SPARK_HOME/bin/spark-submit" \
   --master "${MASTER:-yarn}" \

@@ -3,13 +3,14 @@ package ai.pela.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.pela.spark.config.DataSettings;
+import ai.pela.spark.config.Recipe;
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.demo.FashionMnistExport;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.DataSetup;
 import ai.pela.spark.train.Checkpoints;
 import ai.pela.spark.train.LoadedBatch;
-import ai.pela.spark.train.Recipe;
 import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
@@ -247,7 +248,7 @@ class HdfsIT {
         }
         StateDict weights = readModel(run);
         Recipe local = Recipe.parse("pela.data.root = \"" + localData + "\"");
-        DataSetup val = DataSetup.forEvaluation(Storage.local(), local, cfg, "val");
+        DataSetup val = DataSetup.forEvaluation(Storage.local(), DataSettings.from(local), cfg, "val");
         LoadedBatch b = val.source().load(val.train(), 0);
         INDArray logits = VitModel.create(cfg, weights, "student").logits(b.images());
         int top1 = 0;
@@ -420,7 +421,7 @@ class HdfsIT {
     private static List<Sample> localVal() {
         Recipe local = Recipe.parse("pela.data.root = \"" + localData + "\"");
         ModelConfig cfg = ConfigJson.read(StandaloneCluster.repoRoot().resolve("conf/demo/teacher/config.json"));
-        return DataSetup.forEvaluation(Storage.local(), local, cfg, "val").train();
+        return DataSetup.forEvaluation(Storage.local(), DataSettings.from(local), cfg, "val").train();
     }
 
     /** A WebDataset shard of {@code <key>.png} + {@code <key>.cls} members, written straight to HDFS. */

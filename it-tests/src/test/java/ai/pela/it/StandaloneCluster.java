@@ -18,8 +18,9 @@ import java.util.stream.Stream;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1 made from the build's own jars: a SPARK_HOME whose {@code jars/}
- * links to spark-jobs/target/lib, one Master and N Workers as separate JVMs. Jobs are submitted the way users
- * submit them, through {@code org.apache.spark.deploy.SparkSubmit} with the application jar. Every process started
+ * links to spark-jobs/target/lib, one Master and N Workers as separate JVMs. Jobs are submitted the way users submit
+ * them, from the unpacked distribution tarball ({@link #distribution}), through
+ * {@code org.apache.spark.deploy.SparkSubmit} with its application jar. Every process started
  * here is stopped by {@link #close()} (also from a shutdown hook, should the test JVM die first).
  */
 final class StandaloneCluster implements AutoCloseable {
@@ -70,8 +71,37 @@ final class StandaloneCluster implements AutoCloseable {
         return "spark://127.0.0.1:" + masterPort;
     }
 
+    /** The application jar of the distribution users deploy, unpacked from the build's tarball. */
     static Path appJar() {
-        return Path.of(System.getProperty("pela.appJar"));
+        return distribution().resolve("lib/pela-spark-app.jar");
+    }
+
+    /**
+     * The unpacked {@code pela-spark-<version>-bin.tar.gz} (once per test JVM): jobs are submitted from it, so the
+     * artifact users deploy is the one the tests run.
+     */
+    static synchronized Path distribution() {
+        Path into = Path.of(System.getProperty("pela.distDir"));
+        Path tarball = Path.of(System.getProperty("pela.distribution"));
+        String name = tarball.getFileName().toString().replace("-bin.tar.gz", "");
+        Path unpacked = into.resolve(name);
+        if (!Files.isRegularFile(unpacked.resolve("lib/pela-spark-app.jar"))) {
+            try {
+                Files.createDirectories(into);
+                Process tar = new ProcessBuilder("tar", "xzf", tarball.toString(), "-C", into.toString())
+                        .redirectErrorStream(true).start();
+                String out = new String(tar.getInputStream().readAllBytes());
+                if (tar.waitFor() != 0) {
+                    throw new IllegalStateException("cannot unpack " + tarball + ": " + out);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return unpacked;
     }
 
     static Path repoRoot() {
@@ -193,7 +223,7 @@ final class StandaloneCluster implements AutoCloseable {
     /** As above, with extra JVM options for the driver (in client mode spark-submit's own JVM is the driver). */
     Running start(String master, List<String> driverJvmOptions, String... pelaArgs) throws Exception {
         List<String> a = new ArrayList<>(driverJvmOptions);
-        a.addAll(List.of("-Dlog4j2.configurationFile=" + repoRoot().resolve("conf/log4j2.xml"),
+        a.addAll(List.of("-Dlog4j2.configurationFile=" + distribution().resolve("conf/log4j2.xml"),
                 "org.apache.spark.deploy.SparkSubmit", "--master", master, "--deploy-mode", "client",
                 "--class", "ai.pela.cli.PelaCli",
                 "--conf", "spark.driver.host=127.0.0.1",

@@ -1,8 +1,12 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.EvalSettings;
+import ai.pela.spark.config.Recipe;
+import ai.pela.spark.config.RunConfig;
 import ai.pela.spark.demo.FashionMnistExport;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.spark.jobs.DataSetup;
 import ai.pela.spark.jobs.EvaluateJob;
 import ai.pela.spark.jobs.JobFiles;
@@ -12,13 +16,12 @@ import ai.pela.spark.report.Charts;
 import ai.pela.spark.report.DemoSummary;
 import ai.pela.spark.report.ModelRow;
 import ai.pela.spark.report.ReportHtml;
-import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
-import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.vit.VitLayout;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,40 +81,44 @@ final class DemoCommand implements Callable<Integer> {
         if (prepareOnly) {
             return 0;
         }
-        List<String> base = new ArrayList<>(List.of("data.root=\"" + data + "\""));
-        Recipe recipe = Recipe.load(home.resolve("conf/demo.conf").toFile(), with(base, overrides));
-        try (JavaSparkContext sc = SparkContexts.create("pela demo", master, recipe.positive("train.workers"))) {
+        File demoRecipe = home.resolve("conf/demo.conf").toFile();
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("data.root", data.toString());
+        Recipe recipe = Recipe.load(demoRecipe, settings, overrides);
+        try (JavaSparkContext sc = SparkContexts.create("pela demo", master, EvalSettings.from(recipe).workers())) {
             Path teacherDir = retrainTeacher ? trainTeacher(sc, home, data, outDir) : home.resolve("conf/demo/teacher");
-            List<String> withTeacher = with(base, List.of(
-                    "model.config=\"" + teacherDir.resolve("config.json") + "\"",
-                    "model.weights=\"" + teacherDir.resolve("model.safetensors") + "\"",
-                    "run-dir=\"" + outDir.resolve("pela") + "\""));
-            recipe = Recipe.load(home.resolve("conf/demo.conf").toFile(), with(withTeacher, overrides));
+            settings.put("model.config", teacherDir.resolve("config.json").toString());
+            settings.put("model.weights", teacherDir.resolve("model.safetensors").toString());
+            settings.put("run-dir", outDir.resolve("pela").toString());
+            recipe = Recipe.load(demoRecipe, settings, overrides);
             return run(sc, recipe, teacherDir, outDir, t0);
         }
     }
 
     private int run(JavaSparkContext sc, Recipe recipe, Path teacherDir, Path outDir, long t0) throws Exception {
+        RunConfig config = RunConfig.from(recipe);
+        EvalSettings eval = EvalSettings.from(recipe);
         Storage storage = new Storage(sc.hadoopConfiguration());
         ModelConfig teacherConfig = ConfigJson.read(teacherDir.resolve("config.json"));
-        StateDict teacherWeights = Safetensors.read(teacherDir.resolve("model.safetensors"));
-        DataSetup val = DataSetup.forEvaluation(storage, recipe, teacherConfig, recipe.string("data.val-split"));
+        StateDict teacherWeights = Weights.read(storage, teacherDir.resolve("model.safetensors").toString(),
+                VitLayout.parameterShapes(teacherConfig));
+        DataSetup val = DataSetup.forEvaluation(storage, config.data(), teacherConfig, config.data().valSplit());
         List<ModelRow> rows = new ArrayList<>();
 
         LOG.info("[1/3] evaluating the teacher on {} test images", val.train().size());
-        rows.add(row("teacher", teacherConfig, evaluate(sc, recipe, teacherConfig, teacherDir, val)));
+        rows.add(row("teacher", teacherConfig, evaluate(sc, eval, teacherConfig, teacherDir, val)));
 
-        LOG.info("[2/3] naive low-rank student: SVD at kappa {}, no training", recipe.number("model.kappa"));
-        LowRank.Student naive = LowRank.compress(teacherConfig, teacherWeights, recipe.number("model.kappa"),
-                recipe.strings("model.omit"));
+        LOG.info("[2/3] naive low-rank student: SVD at kappa {}, no training", config.model().kappa());
+        LowRank.Student naive = LowRank.compress(teacherConfig, teacherWeights, config.model().kappa(),
+                config.model().omit());
         Path naiveDir = outDir.resolve("naive");
         JobFiles.writeModel(storage, Storage.path(naiveDir.toString()), naive.config(), naive.weights());
-        rows.add(row("naive_lowrank", naive.config(), evaluate(sc, recipe, naive.config(), naiveDir, val)));
+        rows.add(row("naive_lowrank", naive.config(), evaluate(sc, eval, naive.config(), naiveDir, val)));
 
-        LOG.info("[3/3] PELA pre-training of the student with {} local executors", recipe.positive("train.workers"));
-        TrainJob.Result pela = TrainJob.run(sc, recipe, TrainJob.Mode.PRETRAIN);
+        LOG.info("[3/3] PELA pre-training of the student with {} local executors", config.train().workers());
+        TrainJob.Result pela = TrainJob.run(sc, TrainJob.prepare(storage, config, TrainJob.Mode.PRETRAIN), (m, s) -> { });
         Path pelaDir = Path.of(pela.modelDir().toUri());
-        rows.add(row("pela", pela.config(), evaluate(sc, recipe, pela.config(), pelaDir, val)));
+        rows.add(row("pela", pela.config(), evaluate(sc, eval, pela.config(), pelaDir, val)));
 
         DemoSummary.writeJson(rows, outDir.resolve("summary.json"));
         List<String> pngs = new ArrayList<>();
@@ -130,17 +137,17 @@ final class DemoCommand implements Callable<Integer> {
 
     private Path trainTeacher(JavaSparkContext sc, Path home, Path data, Path outDir) {
         LOG.info("training the teacher with train-teacher (conf/demo/teacher.conf)");
-        Recipe r = Recipe.load(home.resolve("conf/demo/teacher.conf").toFile(), List.of(
-                "data.root=\"" + data + "\"", "run-dir=\"" + outDir.resolve("teacher-run") + "\"",
-                "model.config=\"" + home.resolve("conf/demo/vit-fmnist.json") + "\""));
+        Recipe r = Recipe.load(home.resolve("conf/demo/teacher.conf").toFile(), Map.of("data.root", data.toString(),
+                "run-dir", outDir.resolve("teacher-run").toString(),
+                "model.config", home.resolve("conf/demo/vit-fmnist.json").toString()), List.of());
         return Path.of(TrainJob.run(sc, r, TrainJob.Mode.TRAIN_TEACHER).modelDir().toUri());
     }
 
-    private static EvaluateJob.Metrics evaluate(JavaSparkContext sc, Recipe recipe, ModelConfig config, Path dir,
+    private static EvaluateJob.Metrics evaluate(JavaSparkContext sc, EvalSettings eval, ModelConfig config, Path dir,
             DataSetup val) {
         return EvaluateJob.run(sc, new EvaluateJob.ModelRef(config, dir.resolve("model.safetensors").toString(),
                 new SerializableConf(sc.hadoopConfiguration())), val.train(), val.source(),
-                recipe.positive("eval.batch-size"), 2 * recipe.positive("train.workers"));
+                eval.batchSize(), eval.partitions());
     }
 
     private static ModelRow row(String name, ModelConfig config, EvaluateJob.Metrics m) {
@@ -148,11 +155,5 @@ final class DemoCommand implements Callable<Integer> {
         LOG.info("{}: top-1 {} %, {} params, {} images/s", name, String.format("%.2f", 100 * m.top1Accuracy()),
                 info.params(), String.format("%.1f", m.imagesPerSecond()));
         return new ModelRow(name, m.top1Accuracy(), m.top5Accuracy(), info.params(), info.gflops(), m.imagesPerSecond());
-    }
-
-    private static List<String> with(List<String> a, List<String> b) {
-        List<String> all = new ArrayList<>(a);
-        all.addAll(b);
-        return all;
     }
 }

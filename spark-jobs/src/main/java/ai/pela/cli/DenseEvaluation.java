@@ -1,5 +1,7 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.DenseSettings;
+import ai.pela.spark.config.EvalSettings;
 import ai.pela.spark.eval.Ade20kSource;
 import ai.pela.spark.eval.CocoDetection;
 import ai.pela.spark.eval.CocoStats;
@@ -11,7 +13,6 @@ import ai.pela.spark.jobs.DenseFiles;
 import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.JobFiles;
 import ai.pela.spark.report.ReportHtml;
-import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.dense.DenseModel;
 import ai.pela.zoo.dense.UperNetConfig;
@@ -39,13 +40,15 @@ final class DenseEvaluation {
     record Row(String name, String dir, long backboneParams, ObjectNode metrics) {
     }
 
-    private final Recipe recipe;
+    private final DenseSettings dense;
+    private final EvalSettings eval;
     private final Storage storage;
     private final DenseTask task;
     private final String split;
 
-    DenseEvaluation(Recipe recipe, Storage storage, DenseTask task, String split) {
-        this.recipe = recipe;
+    DenseEvaluation(DenseSettings dense, EvalSettings eval, Storage storage, DenseTask task, String split) {
+        this.dense = dense;
+        this.eval = eval;
         this.storage = storage;
         this.task = task;
         this.split = split;
@@ -88,14 +91,14 @@ final class DenseEvaluation {
     }
 
     Row evaluate(JavaSparkContext sc, String name, DenseFiles.DenseRef ref, Path resultsFile) {
-        int batch = recipe.positive("eval.batch-size");
-        int partitions = 2 * recipe.positive("train.workers");
+        int batch = eval.batchSize();
+        int partitions = eval.partitions();
         ObjectNode m = JSON.createObjectNode();
         m.put("model", ref.dir()).put("task", task.cli()).put("split", split);
         if (task == DenseTask.ADE20K) {
-            DenseEvaluateJob.SegMode mode = recipe.choice("dense.seg-mode", DenseEvaluateJob.SegMode.class);
+            DenseEvaluateJob.SegMode mode = dense.segMode();
             DenseEvaluateJob.SegResult r = DenseEvaluateJob.segmentation(sc, ref, segSamples(), mode,
-                    recipe.positive("dense.slide-stride"), batch, partitions);
+                    dense.slideStride(), batch, partitions);
             SegHistogram h = r.histogram();
             m.put("mode", mode.name().toLowerCase(Locale.ROOT)).put("images", h.images());
             m.setAll(h.toJson(((UperNetConfig) ref.head()).classNames().isEmpty() ? null
@@ -113,19 +116,20 @@ final class DenseEvaluation {
     }
 
     private List<SegSample> segSamples() {
-        return new Ade20kSource(storage, required("dense.ade20k-root")).list(split);
+        return new Ade20kSource(storage, required(dense.ade20kRoot(), "dense.ade20k-root")).list(split);
     }
 
     private String annotations() {
-        return required(split.equals("train") ? "dense.coco-train-annotations" : "dense.coco-val-annotations");
+        return split.equals("train") ? required(dense.cocoTrainAnnotations(), "dense.coco-train-annotations")
+                : required(dense.cocoValAnnotations(), "dense.coco-val-annotations");
     }
 
     private String images() {
-        return required(split.equals("train") ? "dense.coco-train-images" : "dense.coco-val-images");
+        return split.equals("train") ? required(dense.cocoTrainImages(), "dense.coco-train-images")
+                : required(dense.cocoValImages(), "dense.coco-val-images");
     }
 
-    private String required(String key) {
-        String v = recipe.string(key);
+    private String required(String v, String key) {
         if (v.isBlank()) {
             throw new PelaException("configuration key 'pela." + key + "' is not set (--task " + task.cli() + ")");
         }

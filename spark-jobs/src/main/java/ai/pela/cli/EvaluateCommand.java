@@ -1,5 +1,11 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.DataSettings;
+import ai.pela.spark.config.DenseSettings;
+import ai.pela.spark.config.EvalSettings;
+import ai.pela.spark.config.ModelSettings;
+import ai.pela.spark.config.Recipe;
+import ai.pela.spark.config.RetrievalSettings;
 import ai.pela.spark.data.RetrievalEvalSet;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
@@ -12,12 +18,10 @@ import ai.pela.spark.jobs.RetrievalEvaluateJob;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.report.ReportHtml;
 import ai.pela.spark.report.RunReport;
-import ai.pela.spark.train.Recipe;
+import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import ai.pela.zoo.PelaException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -77,18 +81,21 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new PelaException("--compare is for the dense tasks (--task ade20k or coco-detection)");
         }
         Recipe recipe = job.load();
-        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, recipe.positive("train.workers"));
+        EvalSettings eval = EvalSettings.from(recipe);
+        ModelSettings modelSettings = ModelSettings.from(recipe);
+        DataSettings dataSettings = DataSettings.from(recipe);
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, eval.workers());
         // The model and the data listing are checked before the cluster is asked for executors.
         Storage storage = new Storage(SparkContexts.hadoopConf(conf));
-        String configPath = model != null ? model + "/config.json" : recipe.string("model.config");
-        String weightsPath = model != null ? model + "/model.safetensors" : recipe.string("model.weights");
+        String configPath = model != null ? model + "/config.json" : modelSettings.config();
+        String weightsPath = model != null ? model + "/model.safetensors" : modelSettings.weights();
         ModelConfig cfg = JobFiles.readConfig(storage, configPath);
-        String s = split != null ? split : recipe.string("data.val-split");
-        DataSetup data = DataSetup.forEvaluation(storage, recipe, cfg, s);
+        String s = split != null ? split : dataSettings.valSplit();
+        DataSetup data = DataSetup.forEvaluation(storage, dataSettings, cfg, s);
         try (JavaSparkContext sc = SparkContexts.create(conf)) {
             EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, weightsPath,
                     new SerializableConf(sc.hadoopConfiguration())), data.train(), data.source(),
-                    recipe.positive("eval.batch-size"), 2 * recipe.positive("train.workers"));
+                    eval.batchSize(), eval.partitions());
             System.out.printf("%s on %s: top-1 %.2f %%, top-5 %.2f %% over %d images (%d skipped), %.1f images/s%n",
                     weightsPath, s, 100 * m.top1Accuracy(), 100 * m.top5Accuracy(), m.examples(), m.skipped(),
                     m.imagesPerSecond());
@@ -116,10 +123,10 @@ final class EvaluateCommand implements Callable<Integer> {
 
     private int retrieval() {
         Recipe recipe = job.load();
-        int workers = recipe.positive("train.workers");
+        int workers = EvalSettings.from(recipe).workers();
         SparkConf conf = SparkContexts.conf("pela evaluate", job.master, workers);
         Storage storage = new Storage(SparkContexts.hadoopConf(conf));
-        RetrievalEvaluation eval = new RetrievalEvaluation(recipe, storage);
+        RetrievalEvaluation eval = new RetrievalEvaluation(RetrievalSettings.from(recipe), storage);
         Map<String, String> models = RetrievalEvaluation.models(model, compare);
         // The models and the test set are read and checked before the cluster is asked for executors.
         Map<String, RetrievalEvaluateJob.ModelRef> refs = eval.check(models, SparkContexts.hadoopConf(conf));
@@ -139,10 +146,12 @@ final class EvaluateCommand implements Callable<Integer> {
 
     private int dense(DenseTask t) {
         Recipe recipe = job.load();
-        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, recipe.positive("train.workers"));
+        EvalSettings evalSettings = EvalSettings.from(recipe);
+        DenseSettings dense = DenseSettings.from(recipe);
+        SparkConf conf = SparkContexts.conf("pela evaluate", job.master, evalSettings.workers());
         Storage storage = new Storage(SparkContexts.hadoopConf(conf));
-        String s = split != null ? split : t == DenseTask.ADE20K ? recipe.string("dense.ade20k-val-split") : "val";
-        DenseEvaluation eval = new DenseEvaluation(recipe, storage, t, s);
+        String s = split != null ? split : t == DenseTask.ADE20K ? dense.ade20kValSplit() : "val";
+        DenseEvaluation eval = new DenseEvaluation(dense, evalSettings, storage, t, s);
         Map<String, String> models = DenseEvaluation.models(model, compare);
         // Every model directory is read and checked before the cluster is asked for executors.
         List<DenseFiles.DenseRef> refs = eval.check(models);

@@ -1,9 +1,10 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.Recipe;
 import ai.pela.spark.jobs.SparkContexts;
-import ai.pela.spark.train.Recipe;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import picocli.CommandLine.Option;
 
@@ -22,7 +23,12 @@ final class JobOptions {
     String master;
 
     Recipe load() {
+        return load(Map.of());
+    }
+
+    /** The recipe with {@code settings} a command derives from its own options, which --set still overrides. */
+    Recipe load(Map<String, ?> settings) {
         // spark-submit's --conf settings are system properties of this JVM, so a SparkConf sees them already.
-        return Recipe.load(recipe, overrides, SparkContexts.hadoopConf(new SparkConf()));
+        return Recipe.load(recipe, settings, overrides, SparkContexts.hadoopConf(new SparkConf()));
     }
 }

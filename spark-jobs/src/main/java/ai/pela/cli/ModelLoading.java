@@ -1,10 +1,11 @@
 package ai.pela.cli;
 
+import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.config.Presets;
-import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.vit.VitLayout;
 import java.nio.file.Files;
@@ -27,8 +28,6 @@ final class ModelLoading {
         if (!Files.isRegularFile(file)) {
             throw new PelaException(file + ": checkpoint file does not exist");
         }
-        StateDict sd = Safetensors.read(file);
-        sd.checkMatches(file.toString(), VitLayout.parameterShapes(config));
-        return sd;
+        return Weights.read(Storage.local(), file.toString(), VitLayout.parameterShapes(config));
     }
 }

@@ -1,16 +1,14 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.RetrievalSettings;
 import ai.pela.spark.data.KarpathySource;
 import ai.pela.spark.data.RetrievalEvalSet;
 import ai.pela.spark.data.RetrievalJsonSource;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
-import ai.pela.spark.jobs.DenseFiles;
-import ai.pela.spark.jobs.JobFiles;
 import ai.pela.spark.jobs.RetrievalEvaluateJob;
 import ai.pela.spark.report.ReportHtml;
 import ai.pela.spark.report.RunReport;
-import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.albef.AlbefConfigJson;
@@ -42,26 +40,26 @@ final class RetrievalEvaluation {
     record Row(String name, String dir, ObjectNode metrics) {
     }
 
-    private final Recipe recipe;
+    private final RetrievalSettings retrieval;
     private final Storage storage;
 
-    RetrievalEvaluation(Recipe recipe, Storage storage) {
-        this.recipe = recipe;
+    RetrievalEvaluation(RetrievalSettings retrieval, Storage storage) {
+        this.retrieval = retrieval;
         this.storage = storage;
     }
 
     /** The test set from the recipe's retrieval block, listed and checked on the driver. */
     RetrievalEvalSet evalSet(String splitOverride) {
-        String annotations = recipe.string("retrieval.annotations");
+        String annotations = retrieval.annotations();
         if (annotations.isBlank()) {
             throw new PelaException("configuration key 'pela.retrieval.annotations' is not set (--task " + TASK + ")");
         }
-        String root = recipe.string("retrieval.image-root");
-        String format = recipe.string("retrieval.format").strip().toLowerCase(Locale.ROOT);
+        String root = retrieval.imageRoot();
+        String format = retrieval.format();
         return switch (format) {
             case "retrieval-json" -> new RetrievalJsonSource(storage, root).eval(annotations);
             case "karpathy" -> new KarpathySource(storage, annotations, root)
-                    .eval(splitOverride != null ? splitOverride : recipe.string("retrieval.split"));
+                    .eval(splitOverride != null ? splitOverride : retrieval.split());
             default -> throw new PelaException("pela.retrieval.format '" + format + "' is not one of: retrieval-json, karpathy");
         };
     }
@@ -91,24 +89,15 @@ final class RetrievalEvaluation {
     }
 
     RetrievalEvaluateJob.Settings settings(int workers) {
-        return new RetrievalEvaluateJob.Settings(recipe.positive("retrieval.batch-size"), 2 * workers,
-                nonNegative("retrieval.k-test"), recipe.positive("retrieval.text-length"),
-                recipe.positive("retrieval.max-words"));
-    }
-
-    private int nonNegative(String key) {
-        int v = recipe.integer(key);
-        if (v < 0) {
-            throw new PelaException("configuration key 'pela." + key + "' must be >= 0, got " + v);
-        }
-        return v;
+        return new RetrievalEvaluateJob.Settings(retrieval.batchSize(), 2 * workers, retrieval.kTest(),
+                retrieval.textLength(), retrieval.maxWords());
     }
 
     Row evaluate(JavaSparkContext sc, String name, String dir, RetrievalEvaluateJob.ModelRef ref, RetrievalEvalSet set,
             RetrievalEvaluateJob.Settings s) {
         RetrievalEvaluateJob.Result r = RetrievalEvaluateJob.run(sc, ref, set, s);
         ObjectNode m = JSON.createObjectNode();
-        m.put("model", dir).put("task", TASK).put("annotations", recipe.string("retrieval.annotations"));
+        m.put("model", dir).put("task", TASK).put("annotations", retrieval.annotations());
         m.put("ranking", r.ranking()).put("k_test", s.kTest());
         m.setAll(r.metrics().toJson());
         m.put("encode_s", r.encodeSeconds()).put("rank_s", r.rankSeconds()).put("seconds", r.seconds());
@@ -152,16 +141,16 @@ final class RetrievalEvaluation {
             cells.add(row);
         }
         Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("annotations", recipe.string("retrieval.annotations"));
+        settings.put("annotations", retrieval.annotations());
         settings.put("images", set.images().size());
         settings.put("texts", set.texts().size());
         settings.put("ranking", s.kTest() > 0 ? "ITC, then ITM re-ranking of the top " + s.kTest() : "ITC");
         settings.put("text length / max words", s.textLength() + " / " + s.maxWords());
         rows.forEach(r -> settings.put("model " + r.name(), r.dir()));
         Path dir = metrics.getParent() != null ? metrics.getParent() : new Path(".");
-        String testSet = new Path(recipe.string("retrieval.annotations")).getName();
-        if (recipe.string("retrieval.format").strip().equalsIgnoreCase("karpathy")) {
-            testSet += " " + (splitOverride != null ? splitOverride : recipe.string("retrieval.split"));
+        String testSet = new Path(retrieval.annotations()).getName();
+        if (retrieval.karpathy()) {
+            testSet += " " + (splitOverride != null ? splitOverride : retrieval.split());
         }
         return RunReport.addSection(storage, dir, TASK + "/" + testSet, "COCO retrieval (" + testSet + ")",
                 ReportHtml.table(header, cells) + "\n" + ReportHtml.keyValueTable(settings));

@@ -1,12 +1,17 @@
 package ai.pela.cli;
 
-import ai.pela.spark.albef.AlbefTrainJob;
+import ai.pela.spark.config.DenseSettings;
+import ai.pela.spark.config.Recipe;
+import ai.pela.spark.config.RunConfig;
+import ai.pela.spark.family.ModelFamilies;
+import ai.pela.spark.family.ModelFamily;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.DenseTask;
 import ai.pela.spark.jobs.HeadTrainJob;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.jobs.TrainJob;
-import ai.pela.spark.train.Recipe;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -21,20 +26,13 @@ final class TrainCommands {
 
     static Integer run(JobOptions job, TrainJob.Mode mode, String name) {
         Recipe recipe = job.load();
-        SparkConf conf = SparkContexts.conf("pela " + name, job.master, recipe.positive("train.workers"));
+        RunConfig config = RunConfig.from(recipe);
+        SparkConf conf = SparkContexts.conf("pela " + name, job.master, config.train().workers());
         Storage storage = new Storage(SparkContexts.hadoopConf(conf));
-        if (AlbefTrainJob.applies(storage, recipe)) {
-            AlbefTrainJob.Prepared prepared = AlbefTrainJob.prepare(storage, recipe, mode);
-            try (JavaSparkContext sc = SparkContexts.create(conf)) {
-                AlbefTrainJob.Result r = AlbefTrainJob.run(sc, prepared, (m, s) -> { });
-                System.out.println("ALBEF model written to " + r.modelDir());
-            }
-            return 0;
-        }
-        TrainJob.Prepared prepared = TrainJob.prepare(storage, recipe, mode);
+        ModelFamily family = ModelFamilies.of(storage, config);
+        ModelFamily.Prepared prepared = family.prepare(storage, recipe, config, mode == TrainJob.Mode.PRETRAIN);
         try (JavaSparkContext sc = SparkContexts.create(conf)) {
-            TrainJob.Result r = TrainJob.run(sc, prepared, (m, s) -> { });
-            System.out.println("model written to " + r.modelDir());
+            System.out.println(family.noun() + " written to " + prepared.run(sc, (m, s) -> { }));
         }
         return 0;
     }
@@ -96,14 +94,17 @@ final class TrainCommands {
         @Override
         public Integer call() {
             DenseTask t = DenseTask.parse(task);
+            Map<String, String> settings = new LinkedHashMap<>();
             if (backbone != null) {
                 String dir = backbone.endsWith("/") ? backbone.substring(0, backbone.length() - 1) : backbone;
-                job.overrides.add(0, "model.config=\"" + dir + "/config.json\"");
-                job.overrides.add(1, "model.weights=\"" + dir + "/model.safetensors\"");
+                settings.put("model.config", dir + "/config.json");
+                settings.put("model.weights", dir + "/model.safetensors");
             }
-            Recipe recipe = job.load();
-            SparkConf conf = SparkContexts.conf("pela train-head", job.master, recipe.positive("train.workers"));
-            HeadTrainJob.Prepared prepared = HeadTrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), recipe, t);
+            Recipe recipe = job.load(settings);
+            RunConfig config = RunConfig.from(recipe);
+            SparkConf conf = SparkContexts.conf("pela train-head", job.master, config.train().workers());
+            HeadTrainJob.Prepared prepared = HeadTrainJob.prepare(new Storage(SparkContexts.hadoopConf(conf)), config,
+                    DenseSettings.from(recipe), t);
             try (JavaSparkContext sc = SparkContexts.create(conf)) {
                 HeadTrainJob.Result r = HeadTrainJob.run(sc, prepared, (m, st) -> { });
                 System.out.println("dense model written to " + r.modelDir());

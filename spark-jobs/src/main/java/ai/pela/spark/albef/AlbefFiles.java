@@ -1,6 +1,7 @@
 package ai.pela.spark.albef;
 
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.albef.AlbefCheckpoint;
 import ai.pela.zoo.albef.AlbefConfig;
@@ -44,15 +45,8 @@ public final class AlbefFiles {
     }
 
     public static StateDict readWeights(Storage storage, String location, AlbefConfig config) {
-        if (location == null || location.isBlank()) {
-            throw new PelaException("configuration key 'pela.model.weights' is not set: give the model's .safetensors");
-        }
-        Path p = Storage.path(location);
-        try (InputStream in = storage.open(p)) {
-            return AlbefCheckpoint.fromPyTorch(Safetensors.read(in, storage.length(p), location), config, location);
-        } catch (IOException e) {
-            throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
-        }
+        // ALBEF's released checkpoints hold PyTorch's names (and foreign keys): the conversion maps and checks them.
+        return AlbefCheckpoint.fromPyTorch(Weights.read(storage, Weights.configured(location)), config, location);
     }
 
     /** Writes {@code dir/model.safetensors} and {@code dir/config.json}, each atomically. */

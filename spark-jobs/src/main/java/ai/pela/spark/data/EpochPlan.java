@@ -14,6 +14,10 @@ import java.util.Random;
  *
  * <p>Everything is a pure function of (samples, seed, epoch, round): a restarted driver rebuilds the same plan, and a
  * retried task gets the same samples and the same augmentation seeds ({@link #sampleSeed}).
+ *
+ * <p>A run's place in its data is a {@link DataPosition} (samples consumed), not a round number: a round may start
+ * at any sample of an epoch ({@link #slice}), so a run resumed under another plan — other workers, batch size or
+ * k — continues at the sample where the checkpointed run stopped.
  */
 public final class EpochPlan {
     private final List<Sample> samples;
@@ -84,8 +88,17 @@ public final class EpochPlan {
     /** Per worker, k batches of batchSize samples (fresh, serialisable lists). */
     public List<List<List<Sample>>> round(int epoch, int round) {
         checkRound(round);
-        int[] perm = permutation(epoch);
-        int base = Math.toIntExact(round * samplesPerRound());
+        return slice(new DataPosition(epoch, round * samplesPerRound()));
+    }
+
+    /** The round that starts at {@code at}: per worker, k batches of batchSize samples of the epoch's order. */
+    public List<List<List<Sample>>> slice(DataPosition at) {
+        if (!fits(at)) {
+            throw new IndexOutOfBoundsException("a round of " + samplesPerRound() + " samples from sample " + at.samples()
+                    + " does not fit the epoch's " + samples.size());
+        }
+        int[] perm = permutation(at.epoch());
+        int base = Math.toIntExact(at.samples());
         List<List<List<Sample>>> perWorker = new ArrayList<>(workers);
         for (int w = 0; w < workers; w++) {
             List<List<Sample>> batches = new ArrayList<>(localSteps);
@@ -100,6 +113,40 @@ public final class EpochPlan {
             perWorker.add(batches);
         }
         return perWorker;
+    }
+
+    /** The position where this plan's rounds go on from {@code p}: p itself, or the next epoch's start. */
+    public DataPosition normalise(DataPosition p) {
+        return fits(p) ? p : new DataPosition(p.epoch() + 1, 0);
+    }
+
+    /** The position after the round that starts at {@code p} (the epoch's tail that fits no round is dropped). */
+    public DataPosition after(DataPosition p) {
+        return normalise(new DataPosition(p.epoch(), p.samples() + samplesPerRound()));
+    }
+
+    /** Where round {@code r} of a run under this plan starts (checkpoints from before positions were kept). */
+    public DataPosition atRound(int r) {
+        return new DataPosition(r / rounds, (r % rounds) * samplesPerRound());
+    }
+
+    /** The round number within its epoch of the round that starts at {@code p} (for the log and the metrics). */
+    public int roundInEpoch(DataPosition p) {
+        return (int) (p.samples() / samplesPerRound());
+    }
+
+    /** How many rounds of this plan run from {@code p} to the end of epoch {@code epochs - 1}. */
+    public long roundsUntil(DataPosition p, int epochs) {
+        DataPosition from = normalise(p);
+        if (from.epoch() >= epochs) {
+            return 0;
+        }
+        long leftInEpoch = (samples.size() - from.samples()) / samplesPerRound();
+        return leftInEpoch + (long) (epochs - from.epoch() - 1) * rounds;
+    }
+
+    private boolean fits(DataPosition p) {
+        return p.samples() + samplesPerRound() <= samples.size();
     }
 
     /**

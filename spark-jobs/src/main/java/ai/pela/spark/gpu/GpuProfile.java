@@ -1,6 +1,5 @@
 package ai.pela.spark.gpu;
 
-import ai.pela.spark.train.Recipe;
 import ai.pela.zoo.PelaException;
 import java.util.Optional;
 import org.apache.spark.resource.ExecutorResourceRequests;
@@ -18,11 +17,8 @@ public final class GpuProfile {
     private GpuProfile() {
     }
 
+    /** The {@code pela.gpu} keys of the profile (read from the recipe by {@code config.GpuSettings}). */
     public record Settings(double taskAmount, int taskCpus, long executorAmount, String discoveryScript, String vendor) {
-        public static Settings from(Recipe r) {
-            return new Settings(r.number("gpu.task-amount"), r.integer("gpu.task-cpus"),
-                    r.longValue("gpu.executor-amount"), r.string("gpu.discovery-script"), r.string("gpu.vendor"));
-        }
     }
 
     /** The profile for the training stage, or empty when the recipe asks for none (GPUs come from spark conf). */

@@ -1,12 +1,12 @@
 package ai.pela.spark.jobs;
 
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.dense.DenseModel;
 import ai.pela.zoo.dense.HeadConfig;
 import ai.pela.zoo.dense.HeadJson;
-import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,14 +56,7 @@ public final class DenseFiles {
 
     /** The checkpoint, checked key by key and shape by shape against the configs. */
     public static StateDict readWeights(Storage storage, DenseRef ref) {
-        Path p = Storage.path(ref.weights());
-        try (InputStream in = storage.open(p)) {
-            StateDict sd = Safetensors.read(in, storage.length(p), ref.weights());
-            sd.checkMatches(ref.weights(), DenseModel.parameterShapes(ref.backbone(), ref.head()));
-            return sd;
-        } catch (IOException e) {
-            throw new PelaException(ref.weights() + ": cannot read: " + e.getMessage(), e);
-        }
+        return Weights.read(storage, ref.weights(), DenseModel.parameterShapes(ref.backbone(), ref.head()));
     }
 
     /** Writes the three files, each atomically; config.json describes the backbone at the head's input size. */

@@ -1,6 +1,7 @@
 package ai.pela.spark.jobs;
 
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
@@ -30,17 +31,7 @@ public final class JobFiles {
     }
 
     public static StateDict readWeights(Storage storage, String location, ModelConfig config) {
-        if (location == null || location.isBlank()) {
-            throw new PelaException("configuration key 'pela.model.weights' is not set: give the model's .safetensors");
-        }
-        Path p = Storage.path(location);
-        try (InputStream in = storage.open(p)) {
-            StateDict sd = Safetensors.read(in, storage.length(p), location);
-            sd.checkMatches(location, VitLayout.parameterShapes(config));
-            return sd;
-        } catch (IOException e) {
-            throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
-        }
+        return Weights.read(storage, Weights.configured(location), VitLayout.parameterShapes(config));
     }
 
     /** Writes {@code dir/model.safetensors} and {@code dir/config.json}, each atomically. */

@@ -7,17 +7,13 @@ import ai.pela.spark.data.RetrievalEvalSet;
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.eval.RetrievalMetrics;
 import ai.pela.spark.io.SerializableConf;
-import ai.pela.spark.io.Storage;
-import ai.pela.zoo.PelaException;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.albef.AlbefRetrievalModel;
-import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.text.BertTokenizer;
 import ai.pela.zoo.text.CaptionText;
 import ai.pela.zoo.text.TokenBatch;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -128,14 +123,8 @@ public final class RetrievalEvaluateJob {
     /** Reads the config's model from its Hadoop path once per executor JVM. */
     static AlbefRetrievalModel model(ModelRef ref, int textLength) {
         return MODELS.computeIfAbsent(ref.weights() + "|" + ref.config().hashCode() + "|" + textLength, k -> {
-            Storage storage = ref.hadoop().storage();
-            Path p = Storage.path(ref.weights());
-            try (InputStream in = storage.open(p)) {
-                StateDict w = Safetensors.read(in, storage.length(p), ref.weights());
-                return AlbefRetrievalModel.create(ref.config(), w, textLength, ref.weights());
-            } catch (IOException e) {
-                throw new PelaException(ref.weights() + ": cannot read: " + e.getMessage(), e);
-            }
+            StateDict w = Weights.read(ref.hadoop().storage(), ref.weights());
+            return AlbefRetrievalModel.create(ref.config(), w, textLength, ref.weights());
         });
     }
 

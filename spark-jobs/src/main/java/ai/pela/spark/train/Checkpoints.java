@@ -1,5 +1,6 @@
 package ai.pela.spark.train;
 
+import ai.pela.spark.data.DataPosition;
 import ai.pela.spark.io.Storage;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.io.Safetensors;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoints of a run in {@code <run-dir>/checkpoints/round-NNNNNNNN/}: {@code params.safetensors} (the
- * student's flat parameters and AdamW moments), {@code state.json} (step, rounds done, and the SHA-256 of every
- * file). A checkpoint is written as a hidden temporary directory and renamed into place, so a partly written one
+ * student's flat parameters and AdamW moments), {@code state.json} (step, rounds done, the data position — epoch
+ * and samples consumed in it — and the SHA-256 of every file). A checkpoint without a data position (written before
+ * positions were kept) still resumes: its position is then read as its rounds of the resuming run's plan. A checkpoint is written as a hidden temporary directory and renamed into place, so a partly written one
  * is never seen under a checkpoint name; on stores whose rename is not atomic the checksums catch a damaged one,
  * which is then skipped in favour of the previous. The last {@code keep} checkpoints are kept.
  */
@@ -71,14 +73,16 @@ public final class Checkpoints {
         Optional<TrainState> latest = latest();
         if (latest.isEmpty()) {
             float[] p = Flat.flatten(initial.asMap(), order).toFloatVector();
-            return new TrainState(p, new float[p.length], new float[p.length], 0, 0);
+            return new TrainState(p, new float[p.length], new float[p.length], 0, 0, DataPosition.START);
         }
         TrainState start = latest.get();
         if (start.params().length != count) {
             throw new PelaException(dir + ": checkpoint has " + start.params().length + " parameters but " + configured
                     + " " + count + "; use a new run-dir or the configuration the run was started with");
         }
-        LOG.info("resuming {} from round {} (step {})", dir.getParent(), start.roundsDone(), start.step());
+        LOG.info("resuming {} from round {} (step {}, {})", dir.getParent(), start.roundsDone(), start.step(),
+                start.position() == null ? "data position from the round count"
+                        : "epoch " + start.position().epoch() + ", sample " + start.position().samples());
         return start;
     }
 
@@ -96,6 +100,10 @@ public final class Checkpoints {
         state.put("format", 1);
         state.put("rounds_done", s.roundsDone());
         state.put("step", s.step());
+        if (s.position() != null) {
+            state.put("epoch", s.position().epoch());
+            state.put("epoch_samples", s.position().samples());
+        }
         state.putObject("sha256").put("params.safetensors", sha256(params));
         write(new Path(tmp, "state.json"), state.toPrettyString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Path target = new Path(dir, name);
@@ -178,7 +186,16 @@ public final class Checkpoints {
         }
         StateDict sd = Safetensors.read(new java.io.ByteArrayInputStream(params), params.length, c + "/params.safetensors");
         return new TrainState(sd.get("params").toFloatVector(), sd.get("adamw.m").toFloatVector(),
-                sd.get("adamw.v").toFloatVector(), state.path("step").asLong(), state.path("rounds_done").asInt());
+                sd.get("adamw.v").toFloatVector(), state.path("step").asLong(), state.path("rounds_done").asInt(),
+                position(state));
+    }
+
+    /** The data position of a state.json, or null for one written before positions were kept. */
+    private static DataPosition position(JsonNode state) {
+        if (!state.has("epoch_samples")) {
+            return null;
+        }
+        return new DataPosition(state.path("epoch").asInt(), state.path("epoch_samples").asLong());
     }
 
     private byte[] readBytes(Path p) {

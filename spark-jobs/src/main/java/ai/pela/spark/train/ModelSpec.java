@@ -1,30 +1,30 @@
 package ai.pela.spark.train;
 
 import ai.pela.spark.io.SerializableConf;
-import ai.pela.spark.io.Storage;
+import ai.pela.spark.io.Weights;
 import ai.pela.zoo.config.ModelConfig;
-import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.train.StepHyper;
 import ai.pela.zoo.vit.VitLayout;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * What an executor needs to build its trainer: the student's architecture, the teacher's (or none, for plain
  * supervised training) and the Hadoop path of the teacher's weights — executors load the teacher themselves,
- * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters. With a
- * {@link StepFactory} the step is another kind (a dense head on the student as backbone), built by the factory.
+ * once per JVM; it is never broadcast and never averaged — and the step's hyper-parameters. The family's
+ * {@link StepFactory} builds the step on the executor; without one it is the ViT's ({@link VitStepFactory}).
  */
 public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacherWeights, StepHyper hyper,
         SerializableConf hadoop, String teacherPrecision, StepFactory factory) implements Serializable {
 
     public ModelSpec {
         checkPrecision(teacherPrecision);
+        if (factory == null) {
+            factory = new VitStepFactory();
+        }
     }
 
     public static String checkPrecision(String teacherPrecision) {
@@ -65,7 +65,7 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
         // A factory's step (ALBEF's) may carry its architectures itself and leave student and teacher null.
         return (student == null ? "-" : student.hashCode()) + "|"
                 + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|" + hyper.hashCode() + "|"
-                + teacherPrecision + (factory == null ? "" : "|" + factory.key());
+                + teacherPrecision + "|" + factory.key();
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */
@@ -78,14 +78,6 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
     }
 
     public StateDict loadTeacherWeights() {
-        Storage storage = hadoop.storage();
-        Path p = Storage.path(teacherWeights);
-        try (InputStream in = storage.open(p)) {
-            StateDict sd = Safetensors.read(in, storage.length(p), teacherWeights);
-            sd.checkMatches(teacherWeights, VitLayout.parameterShapes(teacher));
-            return sd;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read " + teacherWeights, e);
-        }
+        return Weights.read(hadoop.storage(), teacherWeights, VitLayout.parameterShapes(teacher));
     }
 }

@@ -7,8 +7,8 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import scala.collection.Iterator;
 import scala.collection.JavaConverters;
-import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
+import scala.reflect.ClassTag;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -20,9 +20,9 @@ final class RingStage {
     private RingStage() {
     }
 
-    static List<WorkerResult> run(JavaRDD<RoundTask> tasks, RingWorker.Input in, ModelSpec spec, BatchSource source) {
+    static List<RingResult> run(JavaRDD<RoundTask> tasks, RingWorker.Input in, ModelSpec spec, BatchSource source) {
         int size = tasks.getNumPartitions();
-        ClassTag<WorkerResult> tag = ClassTag$.MODULE$.apply(WorkerResult.class);
+        ClassTag<RingResult> tag = ClassTag$.MODULE$.apply(RingResult.class);
         return tasks.rdd().barrier().mapPartitions(new RoundFunction(in, size, spec, source), false, tag).toJavaRDD()
                 .collect();
     }
@@ -32,7 +32,7 @@ final class RingStage {
         return in.runId() + "/" + in.round() + "/" + in.attempt() + "/";
     }
 
-    private static final class RoundFunction extends AbstractFunction1<Iterator<RoundTask>, Iterator<WorkerResult>>
+    private static final class RoundFunction extends AbstractFunction1<Iterator<RoundTask>, Iterator<RingResult>>
             implements java.io.Serializable {
         private static final long serialVersionUID = 1L;
         private final RingWorker.Input in;
@@ -48,7 +48,7 @@ final class RingStage {
         }
 
         @Override
-        public Iterator<WorkerResult> apply(Iterator<RoundTask> it) {
+        public Iterator<RingResult> apply(Iterator<RoundTask> it) {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             RoundTask task = it.next();
             // The address Spark itself uses for this executor, so the ring follows spark.driver/executor host settings.
@@ -59,7 +59,7 @@ final class RingStage {
             // Spark marks the other tasks of a failed barrier stage killed without interrupting them; every wait of
             // the ring polls this flag, so a killed task gives its slot back to the re-run within a second.
             BooleanSupplier killed = ctx::isInterrupted;
-            WorkerResult r = RingWorker.run(task, in, rank, size, host,
+            RingResult r = RingWorker.run(task, in, rank, size, host,
                     mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0], killed), killed, spec,
                     source);
             return JavaConverters.asScalaIterator(List.of(r).iterator());

@@ -2,7 +2,6 @@ package ai.pela.spark.train;
 
 import ai.pela.spark.gpu.TaskDevice;
 import ai.pela.zoo.PelaException;
-import ai.pela.zoo.train.NonFiniteLossException;
 import ai.pela.zoo.train.OptimizerState;
 import ai.pela.zoo.train.TrainStep;
 import java.io.Serializable;
@@ -39,7 +38,7 @@ final class RingWorker {
         return runId + "#" + roundsDone;
     }
 
-    static WorkerResult run(RoundTask task, Input in, int rank, int size, String host, UnaryOperator<String[]> allGather,
+    static RingResult run(RoundTask task, Input in, int rank, int size, String host, UnaryOperator<String[]> allGather,
             BooleanSupplier killed, ModelSpec spec, BatchSource source) {
         int device = TaskDevice.bindCurrentTask();
         TrainStep step = WorkerCache.borrowFor(spec, device, task.worker());
@@ -54,7 +53,7 @@ final class RingWorker {
             restore = snapshot(step);
 
             long t0 = System.nanoTime();
-            WorkerResult r = Worker.localSteps(task, step, source);
+            RingResult r = Worker.localSteps(task, step, source, RingResult.zero());
             long computeNanos = System.nanoTime() - t0;
 
             // Everyone learns the total of examples (the weights' denominator) and whether any worker went non-finite.
@@ -70,9 +69,9 @@ final class RingWorker {
             if (rank == 0 && in.averageMoments()) {
                 // Checkpoint rounds only: the state every worker now holds, for the driver to checkpoint.
                 OptimizerState st = step.exportOptimizer();
-                r.ringParams = WirePrecision.FP32.pack(step.exportParams().toFloatVector());
-                r.ringM = WirePrecision.FP32.pack(st.m().toFloatVector());
-                r.ringV = WirePrecision.FP32.pack(st.v().toFloatVector());
+                r.params = WirePrecision.FP32.pack(step.exportParams().toFloatVector());
+                r.m = WirePrecision.FP32.pack(st.m().toFloatVector());
+                r.v = WirePrecision.FP32.pack(st.v().toFloatVector());
             }
             r.maxComputeNanos = computeNanos;
             r.maxBroadcastFetchNanos = fetchNanos;

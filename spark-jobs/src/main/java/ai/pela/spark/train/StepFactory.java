@@ -4,9 +4,9 @@ import ai.pela.zoo.train.TrainStep;
 import java.io.Serializable;
 
 /**
- * Builds a task's {@link TrainStep} on an executor, for steps other than the classification / PELA one that
- * {@link ModelSpec} builds itself (a dense head's, ALBEF's). Its parameters are placeholders: each round's
- * broadcast overwrites them, so a factory carries architectures, never weights.
+ * A model family's step, built on an executor: the ViT's ({@link VitStepFactory}), ALBEF's, a dense head's. Its
+ * parameters are placeholders: each round's broadcast overwrites them, so a factory carries architectures, never
+ * weights.
  */
 public interface StepFactory extends Serializable {
     /**

@@ -13,7 +13,7 @@ final class Worker {
     private Worker() {
     }
 
-    static WorkerResult run(RoundTask task, RoundInput input, long fetchNanos, ModelSpec spec, BatchSource source) {
+    static TreeResult run(RoundTask task, RoundInput input, long fetchNanos, ModelSpec spec, BatchSource source) {
         int device = TaskDevice.bindCurrentTask();
         TrainStep step = WorkerCache.borrow(spec, device);
         try {
@@ -21,15 +21,15 @@ final class Worker {
             step.importParams(Nd4j.createFromArray(input.params()));
             step.importOptimizer(new OptimizerState(input.step(), Nd4j.createFromArray(input.m()),
                     Nd4j.createFromArray(input.v())));
-            WorkerResult r = localSteps(task, step, source);
+            TreeResult r = localSteps(task, step, source, TreeResult.zero());
             if (r.nonFinite != null) {
                 return r;
             }
             OptimizerState st = step.exportOptimizer();
             // Each worker weighs in by the examples it trained on, so skipped images shift its weight fairly.
-            r.params = WorkerResult.weighted(step.exportParams().toFloatVector(), r.examples);
-            r.m = WorkerResult.weighted(st.m().toFloatVector(), r.examples);
-            r.v = WorkerResult.weighted(st.v().toFloatVector(), r.examples);
+            r.params = TreeResult.weighted(step.exportParams().toFloatVector(), r.examples);
+            r.m = TreeResult.weighted(st.m().toFloatVector(), r.examples);
+            r.v = TreeResult.weighted(st.v().toFloatVector(), r.examples);
             r.maxComputeNanos = System.nanoTime() - t0;
             r.maxBroadcastFetchNanos = fetchNanos;
             return r;
@@ -38,9 +38,11 @@ final class Worker {
         }
     }
 
-    /** The task's k batches through {@code step}: examples, loss sums, skipped samples, or the non-finite component. */
-    static WorkerResult localSteps(RoundTask task, TrainStep step, BatchSource source) {
-        WorkerResult r = WorkerResult.zero();
+    /**
+     * The task's k batches through {@code step}, tallied into {@code r}: examples, loss sums, skipped samples, or the
+     * non-finite component.
+     */
+    static <T extends LossTally> T localSteps(RoundTask task, TrainStep step, BatchSource source, T r) {
         r.lossNames = step.lossNames();
         TaskContext ctx = TaskContext.get();
         for (int i = 0; i < task.batches().size(); i++) {
@@ -67,7 +69,7 @@ final class Worker {
     }
 
     /** Loss sums weighted by batch size; a term the step did not compute (NaN) adds 0. */
-    private static void accumulate(WorkerResult r, StepReport l, int n) {
+    private static void accumulate(LossTally r, StepReport l, int n) {
         r.examples += n;
         r.ensureLosses(l.losses().length);
         for (int i = 0; i < l.losses().length; i++) {

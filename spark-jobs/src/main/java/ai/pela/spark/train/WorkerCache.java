@@ -1,9 +1,6 @@
 package ai.pela.spark.train;
 
-import ai.pela.zoo.io.StateDict;
-import ai.pela.zoo.train.PelaStep;
 import ai.pela.zoo.train.TrainStep;
-import ai.pela.zoo.vit.VitModel;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,19 +72,8 @@ final class WorkerCache {
 
     private static TrainStep build(ModelSpec spec, int device) {
         long t0 = System.nanoTime();
-        if (spec.factory() != null) {
-            TrainStep step = spec.factory().create(spec, device);
-            LOG.info("built a {} trainer in {} s", spec.factory().key(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-            return step;
-        }
-        VitModel teacher = null;
-        StateDict teacherWeights = null;
-        if (spec.hasTeacher()) {
-            teacherWeights = TeacherCache.get(spec.teacherWeights() + "@" + device, spec::loadTeacherWeights);
-            teacher = VitModel.create(spec.teacher(), teacherWeights, spec.teacherWeights(), spec.teacherDataType());
-        }
-        PelaStep step = new PelaStep(spec.student(), spec.placeholderStudentWeights(), teacher, teacherWeights, spec.hyper());
-        LOG.info("built a trainer in {} s", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+        TrainStep step = spec.factory().create(spec, device);
+        LOG.info("built a {} trainer in {} s", spec.factory().key(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
         return step;
     }
 

@@ -3,12 +3,12 @@ package ai.pela.spark.albef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.pela.spark.config.Recipe;
 import ai.pela.spark.demo.ForgedCaptions;
 import ai.pela.spark.demo.ForgedFixtures;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.jobs.TrainJob;
-import ai.pela.spark.train.Recipe;
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.albef.AlbefConfig;

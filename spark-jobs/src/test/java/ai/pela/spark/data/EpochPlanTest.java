@@ -102,4 +102,31 @@ class EpochPlanTest {
         assertThat(new EpochPlan(SAMPLES, 4, 2, 3, 16).sampleSeed(0, 0, 0, 0, 0)).isNotEqualTo(plan.sampleSeed(0, 0, 0, 0, 0));
         assertThatThrownBy(() -> plan.sampleSeed(0, 0, 2, 0, 0)).isInstanceOf(IndexOutOfBoundsException.class);
     }
+
+    /**
+     * The issue's repro in numbers: the demo recipe (2 workers × k 4 × batch 64 = 512 samples a round) checkpointed at
+     * round 6 has consumed 3,072 samples; resumed with 1 worker (256 a round) it continues at sample 3,072 — not at
+     * round 6 of the new plan, sample 1,536.
+     */
+    @Test
+    void aPositionInSamplesMeansTheSameUnderAnotherPlan() {
+        List<Sample> samples = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            samples.add(Sample.file("f" + i, i % 10));
+        }
+        EpochPlan two = new EpochPlan(samples, 7, 2, 4, 64);
+        EpochPlan one = new EpochPlan(samples, 7, 1, 4, 64);
+        DataPosition saved = two.atRound(6);
+        assertThat(saved).isEqualTo(new DataPosition(0, 3072));
+        assertThat(one.atRound(6).samples()).as("the old rule").isEqualTo(1536);
+        assertThat(one.slice(saved).get(0).get(0).get(0)).isEqualTo(one.order(0).get(3072));
+        // 6000 - 3072 = 2928 samples left: 11 rounds of 256, the last 112 samples dropped.
+        assertThat(one.roundsUntil(saved, 1)).isEqualTo(11);
+        assertThat(one.roundsUntil(saved, 2)).isEqualTo(11 + one.roundsPerEpoch());
+        DataPosition last = new DataPosition(0, 3072 + 10 * 256);
+        assertThat(one.after(last)).as("the epoch's tail is dropped").isEqualTo(new DataPosition(1, 0));
+        assertThat(one.after(saved)).isEqualTo(new DataPosition(0, 3072 + 256));
+        assertThat(new EpochPlan(samples, 7, 2, 8, 64).normalise(new DataPosition(0, 5500)))
+                .as("too little left for a round of the new plan").isEqualTo(new DataPosition(1, 0));
+    }
 }

@@ -3,10 +3,11 @@ package ai.pela.spark.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.pela.spark.config.DataSettings;
+import ai.pela.spark.config.Recipe;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.Checkpoints;
-import ai.pela.spark.train.Recipe;
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.PelaException;
@@ -77,7 +78,7 @@ class TrainJobTest {
 
         ModelConfig cfg = r.config();
         Storage storage = new Storage(sc.hadoopConfiguration());
-        DataSetup val = DataSetup.forEvaluation(storage, recipe(run, List.of()), cfg, "val");
+        DataSetup val = DataSetup.forEvaluation(storage, DataSettings.from(recipe(run, List.of())), cfg, "val");
         EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, r.modelDir() + "/model.safetensors",
                 new SerializableConf(sc.hadoopConfiguration())), val.train(), val.source(), 20, 2);
         assertThat(m.examples()).isEqualTo(64);

@@ -1,4 +1,4 @@
-package ai.pela.spark.train;
+package ai.pela.spark.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

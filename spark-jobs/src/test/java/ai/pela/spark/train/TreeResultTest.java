@@ -6,38 +6,38 @@ import static org.assertj.core.api.Assertions.within;
 import org.junit.jupiter.api.Test;
 
 /** The averaging arithmetic: parameters and moments weighted by each worker's examples. */
-class WorkerResultTest {
-    private static WorkerResult worker(float[] p, float m, float v, long n, double loss) {
-        WorkerResult r = WorkerResult.zero();
+class TreeResultTest {
+    private static TreeResult worker(float[] p, float m, float v, long n, double loss) {
+        TreeResult r = TreeResult.zero();
         r.examples = n;
-        r.params = WorkerResult.weighted(p, n);
-        r.m = WorkerResult.weighted(new float[] {m, m}, n);
-        r.v = WorkerResult.weighted(new float[] {v, v}, n);
+        r.params = TreeResult.weighted(p, n);
+        r.m = TreeResult.weighted(new float[] {m, m}, n);
+        r.v = TreeResult.weighted(new float[] {v, v}, n);
         r.lossSums[0] = loss * n;
         return r;
     }
 
     @Test
     void weightedAverageOfTwoWorkers() {
-        WorkerResult sum = WorkerResult.zero()
+        TreeResult sum = TreeResult.zero()
                 .add(worker(new float[] {1, 2}, 0.5f, 1, 30, 2.0))
                 .add(worker(new float[] {4, -1}, 1.5f, 3, 10, 1.0));
         assertThat(sum.examples).isEqualTo(40);
-        float[] p = WorkerResult.average(sum.params, sum.examples);
+        float[] p = TreeResult.average(sum.params, sum.examples);
         assertThat(p[0]).isCloseTo((1 * 30 + 4 * 10) / 40f, within(1e-6f));
         assertThat(p[1]).isCloseTo((2 * 30 - 1 * 10) / 40f, within(1e-6f));
-        assertThat(WorkerResult.average(sum.m, sum.examples)[0]).isCloseTo(0.75f, within(1e-6f));
-        assertThat(WorkerResult.average(sum.v, sum.examples)[1]).isCloseTo(1.5f, within(1e-6f));
+        assertThat(TreeResult.average(sum.m, sum.examples)[0]).isCloseTo(0.75f, within(1e-6f));
+        assertThat(TreeResult.average(sum.v, sum.examples)[1]).isCloseTo(1.5f, within(1e-6f));
         assertThat(sum.lossSums[0] / sum.examples).isCloseTo(1.75, within(1e-12));
     }
 
     @Test
     void emptyZeroAndNonFiniteFlagsCombine() {
-        WorkerResult a = WorkerResult.zero();
-        WorkerResult b = WorkerResult.zero();
+        TreeResult a = TreeResult.zero();
+        TreeResult b = TreeResult.zero();
         b.nonFinite = "loss.fd";
         b.skipped.add("bad.jpg");
-        a.add(b).add(WorkerResult.zero());
+        a.add(b).add(TreeResult.zero());
         assertThat(a.nonFinite).isEqualTo("loss.fd");
         assertThat(a.skipped).containsExactly("bad.jpg");
         assertThat(a.params).isNull();
@@ -45,12 +45,12 @@ class WorkerResultTest {
 
     @Test
     void anotherStepsComponentsAreSummedByNameAndRoundTripThroughMetricsJson() {
-        WorkerResult a = WorkerResult.zero();
+        TreeResult a = TreeResult.zero();
         a.lossNames = java.util.List.of("loss", "loss.cls", "loss.bbox", "loss.centerness", "loss.extra");
         a.ensureLosses(5);
         a.examples = 2;
         a.lossSums = new double[] {2, 1, 0.5, 0.5, 0};
-        WorkerResult sum = WorkerResult.zero().add(a).add(WorkerResult.zero());
+        TreeResult sum = TreeResult.zero().add(a).add(TreeResult.zero());
         assertThat(sum.names()).hasSize(5).first().isEqualTo("loss");
         assertThat(sum.lossSums).hasSize(5);
         RoundMetrics m = new RoundMetrics(0, 0, 0, 2, 1.0, Double.NaN, Double.NaN, Double.NaN, 1e-3, 10, 0, 1, 0, 1, 0,

@@ -1,4 +1,4 @@
-package ai.pela.spark.train;
+package ai.pela.spark.config;
 
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.loss.FdForm;
@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -55,6 +56,16 @@ public final class Recipe implements Serializable {
      * @param overrides  {@code key=value} strings; keys may omit the leading {@code pela.}
      */
     public static Recipe load(File recipeFile, List<String> overrides) {
+        return load(recipeFile, Map.of(), overrides);
+    }
+
+    /**
+     * As {@link #load(File, List)}, with {@code settings} between the recipe and the overrides: typed values a command
+     * derives itself (the demo's data root, train-head's --backbone), which the user's {@code --set} still overrides.
+     *
+     * @param settings keys (without the leading {@code pela.}) to values: strings, numbers, booleans or lists
+     */
+    public static Recipe load(File recipeFile, Map<String, ?> settings, List<String> overrides) {
         Config recipe = null;
         if (recipeFile != null) {
             if (!recipeFile.isFile()) {
@@ -66,7 +77,7 @@ public final class Recipe implements Serializable {
                 throw new PelaException(recipeFile + ": " + e.getMessage(), e);
             }
         }
-        return load(recipe, recipeFile == null ? null : recipeFile.toString(), overrides);
+        return load(recipe, recipeFile == null ? null : recipeFile.toString(), settings, overrides);
     }
 
     /**
@@ -83,15 +94,20 @@ public final class Recipe implements Serializable {
      * @param hadoop the configuration to reach {@code location} with
      */
     public static Recipe load(String location, List<String> overrides, Configuration hadoop) {
+        return load(location, Map.of(), overrides, hadoop);
+    }
+
+    /** As {@link #load(String, List, Configuration)}, with {@code settings} as in {@link #load(File, Map, List)}. */
+    public static Recipe load(String location, Map<String, ?> settings, List<String> overrides, Configuration hadoop) {
         if (location == null) {
-            return load((File) null, overrides);
+            return load((File) null, settings, overrides);
         }
         if (!HAS_SCHEME.matcher(location).find()) {
-            return load(new File(location), overrides);
+            return load(new File(location), settings, overrides);
         }
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
         if ("file".equals(p.toUri().getScheme())) {
-            return load(new File(p.toUri().getPath()), overrides);
+            return load(new File(p.toUri().getPath()), settings, overrides);
         }
         String text;
         try (FileSystem fs = FileSystem.newInstance(p.toUri(), hadoop)) {
@@ -113,16 +129,20 @@ public final class Recipe implements Serializable {
         }
         try {
             return load(ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(location)),
-                    location, overrides);
+                    location, settings, overrides);
         } catch (ConfigException e) {
             throw new PelaException(location + ": " + e.getMessage(), e);
         }
     }
 
-    private static Recipe load(Config recipe, String source, List<String> overrides) {
+    private static Recipe load(Config recipe, String source, Map<String, ?> settings, List<String> overrides) {
         Config cfg = ConfigFactory.empty();
         for (String o : overrides) {
             cfg = parseOverride(o).withFallback(cfg);
+        }
+        for (Map.Entry<String, ?> e : settings.entrySet()) {
+            cfg = cfg.withFallback(ConfigFactory.empty().withValue(ROOT + "." + e.getKey(),
+                    ConfigValueFactory.fromAnyRef(e.getValue())));
         }
         if (recipe != null) {
             cfg = cfg.withFallback(recipe);
