@@ -167,32 +167,52 @@ public final class CpuKernels implements Kernels {
         });
     }
 
-    /** Per-thread row scratch for the softmax's exponentials (double, so {@link FastExp} vectorises). */
-    private static final ThreadLocal<double[]> ROW = ThreadLocal.withInitial(() -> new double[256]);
+    /** One thread's softmax row scratch: the row in float (bulk-copied from and to native memory) and in double. */
+    private static final class RowScratch {
+        float[] f = new float[256];
+        float[] g = new float[256];
+        double[] d = new double[256];
 
-    private static double[] rowScratch(int c) {
-        double[] v = ROW.get();
-        if (v.length < c) {
-            v = new double[c];
-            ROW.set(v);
+        RowScratch size(int c) {
+            if (f.length < c) {
+                f = new float[c];
+                g = new float[c];
+                d = new double[c];
+            }
+            return this;
         }
-        return v;
     }
+
+    /**
+     * Per-thread scratch. Rows are bulk-copied to heap arrays (a memcpy) and computed there: indexed FloatBuffer
+     * access to native memory is bounds-checked and never vectorised, heap loops are.
+     */
+    private static final ThreadLocal<RowScratch> ROW = ThreadLocal.withInitial(RowScratch::new);
 
     /** One row: y = scale·s + bias, its maximum subtracted, exponentiated, normalised; all −∞ gives zeros. */
     private static void softmaxRow(FloatBuffer s, float scale, FloatBuffer bias, int biasBase, FloatBuffer y,
             int base, int c) {
-        double[] v = rowScratch(c);
+        RowScratch r = ROW.get().size(c);
+        float[] f = r.f;
+        double[] v = r.d;
+        s.get(base, f, 0, c);
+        if (bias == null) {
+            for (int j = 0; j < c; j++) {
+                v[j] = (double) scale * f[j];
+            }
+        } else {
+            bias.get(biasBase, r.g, 0, c);
+            for (int j = 0; j < c; j++) {
+                v[j] = (double) scale * f[j] + r.g[j];
+            }
+        }
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < c; j++) {
-            double x = (double) scale * s.get(base + j) + (bias == null ? 0 : bias.get(biasBase + j));
-            v[j] = x;
-            max = Math.max(max, x);
+            max = Math.max(max, v[j]);
         }
         if (max == Double.NEGATIVE_INFINITY) {
-            for (int j = 0; j < c; j++) {
-                y.put(base + j, 0f);
-            }
+            java.util.Arrays.fill(f, 0, c, 0f);
+            y.put(base, f, 0, c);
             return;
         }
         for (int j = 0; j < c; j++) {
@@ -205,8 +225,9 @@ public final class CpuKernels implements Kernels {
         }
         double inv = 1 / sum;
         for (int j = 0; j < c; j++) {
-            y.put(base + j, (float) (v[j] * inv));
+            f[j] = (float) (v[j] * inv);
         }
+        y.put(base, f, 0, c);
     }
 
     /** Checks bias [Gb, R, C] against s [G, R, C] (G a multiple of Gb); returns R. */
@@ -235,14 +256,20 @@ public final class CpuKernels implements Kernels {
 
     /** One row: dx = scale·y⊙(dy − Σ dy⊙y); dx may be dy. */
     private static void softmaxBackwardRow(FloatBuffer yb, FloatBuffer dyb, float fs, FloatBuffer dxb, int base, int c) {
+        RowScratch r = ROW.get().size(c);
+        float[] y = r.f;
+        float[] dy = r.g;
+        yb.get(base, y, 0, c);
+        dyb.get(base, dy, 0, c);
         double dot = 0;
         for (int j = 0; j < c; j++) {
-            dot += dyb.get(base + j) * yb.get(base + j);
+            dot += dy[j] * y[j];
         }
         float fd = (float) dot;
         for (int j = 0; j < c; j++) {
-            dxb.put(base + j, fs * yb.get(base + j) * (dyb.get(base + j) - fd));
+            dy[j] = fs * y[j] * (dy[j] - fd);
         }
+        dxb.put(base, dy, 0, c);
     }
 
     @Override
