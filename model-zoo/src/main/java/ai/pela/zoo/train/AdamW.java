@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -53,12 +53,11 @@ public final class AdamW {
      * unchanged), and {@link #updateFlat} is a dozen in-place passes over four vectors with no allocation.
      */
     public static AdamW flat(Config config, Map<String, INDArray> params) {
-        return new AdamW(config, params, true);
+        return new AdamW(config, params.values().stream().mapToLong(INDArray::length).sum(), params);
     }
 
-    private AdamW(Config config, Map<String, INDArray> params, boolean flatForm) {
+    private AdamW(Config config, long n, Map<String, INDArray> params) {
         this.config = config;
-        long n = params.values().stream().mapToLong(INDArray::length).sum();
         this.flat = new FlatState(Nd4j.zeros(DataType.FLOAT, n), Nd4j.zeros(DataType.FLOAT, n), Nd4j.zeros(DataType.FLOAT, n),
                 Nd4j.zeros(DataType.FLOAT, n));
         long off = 0;

@@ -179,12 +179,7 @@ public final class GraphPelaStep implements TrainStep {
     /** {@link #step(INDArray, int[])} on a {@link LabelledImages} batch, its losses in {@link #LOSS_NAMES} order. */
     @Override
     public StepReport step(TrainBatch batch) {
-        if (!(batch instanceof LabelledImages b)) {
-            throw new PelaException("the PELA / classification step trains on labelled images, got a "
-                    + batch.getClass().getSimpleName());
-        }
-        StepLosses l = step(b.images(), b.labels());
-        return new StepReport(new double[] {l.total(), l.base(), l.fd(), l.rwp()}, l.gradNorm(), l.lr());
+        return PelaStep.onLabelledImages(batch, this::step);
     }
 
     private static double value(Map<String, INDArray> out, String key) {

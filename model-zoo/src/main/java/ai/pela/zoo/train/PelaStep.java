@@ -156,11 +156,16 @@ public final class PelaStep implements TrainStep {
     /** {@link #step(INDArray, int[])} on a {@link LabelledImages} batch, its losses in {@link #LOSS_NAMES} order. */
     @Override
     public StepReport step(TrainBatch batch) {
+        return onLabelledImages(batch, this::step);
+    }
+
+    /** A classification step's {@link TrainBatch} entry, shared with {@link GraphPelaStep}. */
+    static StepReport onLabelledImages(TrainBatch batch, java.util.function.BiFunction<INDArray, int[], StepLosses> step) {
         if (!(batch instanceof LabelledImages b)) {
             throw new PelaException("the PELA / classification step trains on labelled images, got a "
                     + batch.getClass().getSimpleName());
         }
-        StepLosses l = step(b.images(), b.labels());
+        StepLosses l = step.apply(b.images(), b.labels());
         return new StepReport(new double[] {l.total(), l.base(), l.fd(), l.rwp()}, l.gradNorm(), l.lr());
     }
 

@@ -1,5 +1,6 @@
 package ai.pela.zoo.train;
 
+import ai.pela.zoo.engine.ParamSet;
 import ai.pela.zoo.io.StateDict;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,7 @@ public final class Trainable {
     private final Map<String, INDArray> arrays = new LinkedHashMap<>();
     private final StepHyper hyper;
     private final AdamW optimizer;
-    private final ai.pela.zoo.engine.ParamSet flat;
+    private final ParamSet flat;
 
     /** What one update did: the gradient norm before clipping and the learning rate it used. */
     public record Update(double gradNorm, double lr) {
@@ -39,7 +40,7 @@ public final class Trainable {
      * The parameters of an engine model: views of one flat vector, with one flat gradient vector, updated by
      * {@link #updateFlat()} in a few passes over flat vectors.
      */
-    public Trainable(ai.pela.zoo.engine.ParamSet params, StepHyper hyper) {
+    public Trainable(ParamSet params, StepHyper hyper) {
         this.order = params.order();
         this.arrays.putAll(params.values());
         this.hyper = hyper;
@@ -49,6 +50,9 @@ public final class Trainable {
 
     /** {@link #update(Map)} on the flat gradient vector of an engine model: clipping, schedule, AdamW. */
     public Update updateFlat() {
+        if (flat == null) {
+            throw new IllegalStateException("updateFlat needs the parameters of an engine model (a ParamSet)");
+        }
         INDArray g = flat.flatGrads();
         double norm = g.norm2Number().doubleValue();
         if (hyper.clipNorm() > 0) {
