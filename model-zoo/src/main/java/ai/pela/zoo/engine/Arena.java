@@ -6,16 +6,12 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where a network's buffers come from: every activation, activation gradient and scratch array is taken here once,
- * when the network is built for a batch size, and reused by every step after. Counts what it handed out.
+ * when the network is built for a batch size, and reused by every step after.
  */
 final class Arena {
-    private long bytes;
-
     /** A new FLOAT array of {@code shape}, C order, zero-filled. */
     INDArray take(long... shape) {
-        INDArray a = Nd4j.create(DataType.FLOAT, shape, 'c');
-        bytes += a.length() * Float.BYTES;
-        return a;
+        return Nd4j.create(DataType.FLOAT, shape, 'c');
     }
 
     /** A [rows, cols] view of the first rows·cols values of {@code scratch} (shared scratch of another shape). */
@@ -25,9 +21,5 @@ final class Arena {
         }
         return scratch.reshape(scratch.length()).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, rows * cols))
                 .reshape('c', rows, cols);
-    }
-
-    long bytes() {
-        return bytes;
     }
 }

@@ -130,9 +130,9 @@ public final class EngineLosses {
                 largest = Math.max(largest, teacher.apply(l + ".weight").length());
             }
             INDArray scratch = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, Math.max(1, largest));
+            boolean train = student.flatGrads() != null;
             for (String l : linears) {
                 INDArray w = teacher.apply(l + ".weight");
-                boolean train = student.flatGrads() != null;
                 terms.add(new Term(student.value(l + ".0.weight"), student.value(l + ".1.weight"),
                         train ? student.grad(l + ".0.weight") : null, train ? student.grad(l + ".1.weight") : null,
                         w, Arena.view(scratch, w.size(0), w.size(1))));

@@ -70,9 +70,6 @@ public final class ParamSet {
         return order;
     }
 
-    public boolean has(String key) {
-        return valueViews.containsKey(key);
-    }
 
     /** The live parameter (a view of the flat vector). */
     public INDArray value(String key) {
@@ -110,10 +107,4 @@ public final class ParamSet {
         return gradViews;
     }
 
-    /** A copy of the parameters as a checkpoint. */
-    public StateDict toStateDict() {
-        StateDict s = new StateDict();
-        valueViews.forEach((k, v) -> s.put(k, v.dup()));
-        return s;
-    }
 }

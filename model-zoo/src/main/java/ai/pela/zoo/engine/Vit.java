@@ -74,7 +74,7 @@ public final class Vit {
         return new Activations(batch);
     }
 
-    /** Every buffer of one batch size; {@link #bytes()} is their total. */
+    /** Every buffer of one batch size. */
     public final class Activations {
         final int n;
         private final Arena arena = new Arena();
@@ -139,25 +139,13 @@ public final class Vit {
             return n;
         }
 
-        /** Bytes of all buffers of this batch size. */
-        public long bytes() {
-            return arena.bytes();
-        }
 
         /** The logits [N, classes] of the last forward (a buffer: overwritten by the next pass). */
         public INDArray logits() {
             return logits.out();
         }
 
-        /** Block i's output tokens [N·T, D] of the last forward (training activations only: shared otherwise). */
-        public INDArray blockOutput(int i) {
-            return blockBuffers.get(i).out;
-        }
 
-        /** The tokens after the final norm, [N·T, D]. */
-        public INDArray normedTokens() {
-            return normed.out();
-        }
     }
 
     /**

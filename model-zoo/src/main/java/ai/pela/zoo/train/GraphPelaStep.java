@@ -54,13 +54,7 @@ public final class GraphPelaStep implements TrainStep {
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;
-        if (!config.hasHead()) {
-            throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
-        }
-        studentWeights.checkMatches("student checkpoint", VitLayout.parameterShapes(config));
-        if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
-            throw new PelaException("alpha and beta must be 0 without a teacher");
-        }
+        PelaStep.checkArguments(config, studentWeights, teacher, hyper);
         this.sd = SameDiff.create();
         this.student = VitGraph.build(sd, config, studentWeights, true);
         this.trainable = new Trainable(sd, List.copyOf(VitLayout.parameterShapes(config).keySet()), hyper);

@@ -55,6 +55,15 @@ public final class PelaStep implements TrainStep {
         this.config = config;
         this.hyper = hyper;
         this.teacher = teacher;
+        checkArguments(config, studentWeights, teacher, hyper);
+        this.params = ParamSet.of(VitLayout.parameterShapes(config), studentWeights, true);
+        this.student = new Vit(config, params, kernels);
+        this.trainable = new Trainable(params, hyper);
+        this.rwp = weightPerturbation(teacherWeights);
+    }
+
+    /** What both PELA steps (this one and {@link GraphPelaStep}) require of their arguments. */
+    static void checkArguments(ModelConfig config, StateDict studentWeights, VitModel teacher, StepHyper hyper) {
         if (!config.hasHead()) {
             throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
         }
@@ -62,10 +71,6 @@ public final class PelaStep implements TrainStep {
         if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
             throw new PelaException("alpha and beta must be 0 without a teacher");
         }
-        this.params = ParamSet.of(VitLayout.parameterShapes(config), studentWeights, true);
-        this.student = new Vit(config, params, kernels);
-        this.trainable = new Trainable(params, hyper);
-        this.rwp = weightPerturbation(teacherWeights);
     }
 
     private EngineLosses.WeightPerturbation weightPerturbation(StateDict teacherWeights) {
@@ -175,11 +180,6 @@ public final class PelaStep implements TrainStep {
         Buffers b = buffers((int) images.size(0));
         student.forward(b.student(), images, null);
         return b.student().logits().dup();
-    }
-
-    /** Bytes of the buffers of the current batch size (activations, gradients, scratch), 0 before the first step. */
-    public long activationBytes() {
-        return buffers == null ? 0 : buffers.student().bytes();
     }
 
     public ModelConfig config() {

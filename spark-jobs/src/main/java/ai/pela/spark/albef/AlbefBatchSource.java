@@ -1,6 +1,7 @@
 package ai.pela.spark.albef;
 
 import ai.pela.spark.data.BadImagePolicy;
+import ai.pela.spark.data.BatchLoader;
 import ai.pela.spark.data.CaptionBatchLoader;
 import ai.pela.spark.data.ImageTransform;
 import ai.pela.spark.data.Sample;
@@ -56,11 +57,7 @@ public final class AlbefBatchSource implements BatchSource {
 
     @Override
     public LoadedBatch load(List<Sample> samples, long seed) {
-        long[] seeds = new long[samples.size()];
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < seeds.length; i++) {
-            seeds[i] = rng.nextLong();
-        }
+        long[] seeds = BatchLoader.imageSeeds(samples.size(), seed);
         BertTokenizer tokenizer = BertTokenizer.bertBaseUncased();
         CaptionBatchLoader.CaptionBatch b;
         CaptionBatchLoader.TextSpec text = new CaptionBatchLoader.TextSpec(maxWords, textLength,

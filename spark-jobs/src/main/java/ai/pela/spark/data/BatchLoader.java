@@ -155,6 +155,16 @@ public final class BatchLoader implements AutoCloseable {
         return out;
     }
 
+    /** One augmentation seed per image, drawn in order from the batch's seed (so a batch re-runs identically). */
+    public static long[] imageSeeds(int images, long batchSeed) {
+        long[] seeds = new long[images];
+        SplittableRandom rng = new SplittableRandom(batchSeed);
+        for (int i = 0; i < seeds.length; i++) {
+            seeds[i] = rng.nextLong();
+        }
+        return seeds;
+    }
+
     /**
      * The encoded bytes of a sample: a whole file, or one member of a tar shard read with a seek. Every way the
      * read can fail (missing file, I/O error, a shard shorter than its index says) is a bad image.

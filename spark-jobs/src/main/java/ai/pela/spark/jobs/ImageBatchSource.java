@@ -8,7 +8,6 @@ import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.train.BatchSource;
 import ai.pela.spark.train.LoadedBatch;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * The ViT family's batches: labelled images read, decoded, augmented and normalised on the executor through
@@ -28,11 +27,7 @@ final class ImageBatchSource implements BatchSource {
 
     @Override
     public LoadedBatch load(List<Sample> samples, long seed) {
-        long[] seeds = new long[samples.size()];
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < seeds.length; i++) {
-            seeds[i] = rng.nextLong();
-        }
+        long[] seeds = BatchLoader.imageSeeds(samples.size(), seed);
         try (BatchLoader loader = new BatchLoader(hadoop.storage(), transform, policy)) {
             BatchLoader.Batch b = loader.load(samples, seeds);
             return new LoadedBatch(b.images(), b.labels(), b.skipped());
