@@ -27,6 +27,8 @@ public final class LowRank {
 
     /** ViT / DeiT / DeiT-III omit rules of the released code. */
     public static final List<String> VIT_OMIT = List.of("norm", "head", "patch_embed", "downsample");
+    /** Swin omit rules of PELA's released Swin code: the attention output projections stay dense as well. */
+    public static final List<String> SWIN_OMIT = List.of("norm", "head", "patch_embed", "downsample", "attn.proj");
     /** ALBEF omit rules of the released code: the MLM head ({@code text_encoder.cls.*}) and the contrastive projections. */
     public static final List<String> ALBEF_OMIT = List.of("cls", "_proj");
     /** Linears with fewer outputs than this are never decomposed. */
