@@ -20,6 +20,8 @@ final class Linear {
     private final INDArray gw;
     private final INDArray gw1;
     private final INDArray gbias;
+    /** Sees this Linear's input on every forward when set (a calibration pass); null otherwise. */
+    Vit.InputObserver observer;
 
     /** The activations of one Linear at one batch size: its output and, decomposed, the [M, r] middle. */
     record Buffers(INDArray hidden, INDArray out) {
@@ -52,6 +54,9 @@ final class Linear {
 
     /** {@code out = x·Wᵀ + b}: the output starts as the bias and the (last) product accumulates onto it. */
     void forward(Kernels k, INDArray x, Buffers b) {
+        if (observer != null) {
+            observer.observe(name, x);
+        }
         double beta = 0;
         if (bias != null) {
             k.setRows(b.out(), bias);

@@ -31,11 +31,19 @@ public final class Vit {
     private final INDArray dClsToken;
     private final INDArray dPosEmbed;
     private final boolean training;
+    /** Every Linear, in the forward's order, so an {@link InputObserver} can be set on all of them. */
+    private final List<Linear> linears = new ArrayList<>();
 
     /** Receives the gradient of a block's output during the backward: adds the L_fd term into {@code dOutput}. */
     @FunctionalInterface
     public interface BlockOutputGradient {
         void addTo(int block, INDArray output, INDArray dOutput);
+    }
+
+    /** Sees the input rows [M, d_in] of a Linear during a forward (e.g. to collect calibration statistics). */
+    @FunctionalInterface
+    public interface InputObserver {
+        void observe(String linear, INDArray input);
     }
 
     /** The model over {@code params} (with gradients: trainable; without: inference only). */
@@ -48,11 +56,14 @@ public final class Vit {
         patchEmbed = new Linear(params, null, "patch_embed.proj", cfg.inChans() * cfg.patchSize() * cfg.patchSize(), d, true);
         for (int i = 0; i < cfg.depth(); i++) {
             String b = VitLayout.blockPrefix(i);
-            Attention attn = new Attention(new Linear(params, lr, b + "attn.qkv", d, 3 * d, cfg.qkvBias()),
-                    new Linear(params, lr, b + "attn.proj", d, d, true), cfg.numHeads(), cfg.headDim());
+            Linear qkv = new Linear(params, lr, b + "attn.qkv", d, 3 * d, cfg.qkvBias());
+            Linear proj = new Linear(params, lr, b + "attn.proj", d, d, true);
+            Linear fc1 = new Linear(params, lr, b + "mlp.fc1", d, cfg.mlpHiddenDim(), true);
+            Linear fc2 = new Linear(params, lr, b + "mlp.fc2", cfg.mlpHiddenDim(), d, true);
+            linears.addAll(List.of(qkv, proj, fc1, fc2));
+            Attention attn = new Attention(qkv, proj, cfg.numHeads(), cfg.headDim());
             blocks.add(new Block(new LayerNorm(params, b + "norm1", LN_EPS), attn, new LayerNorm(params, b + "norm2", LN_EPS),
-                    new Linear(params, lr, b + "mlp.fc1", d, cfg.mlpHiddenDim(), true),
-                    new Linear(params, lr, b + "mlp.fc2", cfg.mlpHiddenDim(), d, true), params, b, cfg.hasLayerScale()));
+                    fc1, fc2, params, b, cfg.hasLayerScale()));
         }
         norm = new LayerNorm(params, "norm", LN_EPS);
         head = cfg.hasHead() ? new Linear(params, lr, "head", d, cfg.numClasses(), true) : null;
@@ -60,6 +71,15 @@ public final class Vit {
         posEmbed = params.value("pos_embed");
         dClsToken = training && cfg.classToken() ? params.grad("cls_token").reshape(d) : null;
         dPosEmbed = training ? params.grad("pos_embed") : null;
+        linears.add(0, patchEmbed);
+        if (head != null) {
+            linears.add(head);
+        }
+    }
+
+    /** Shows every Linear's input to {@code observer} on each later forward; null stops it. Changes no result. */
+    public void observeLinearInputs(InputObserver observer) {
+        linears.forEach(l -> l.observer = observer);
     }
 
     public ModelConfig config() {

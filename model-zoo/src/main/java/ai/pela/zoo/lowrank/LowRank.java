@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * strings and whose d_out ≥ 10 becomes {@code P.0} (d_in → r, no bias) followed by {@code P.1} (r → d_out, the
  * original bias), initialised from a truncated SVD of Wᵀ split as √Σ on both sides. Works on a checkpoint, so it
  * runs wherever the arrays are.
+ *
+ * <p>Issue 24 adds two choices: the ranks from one κ or from a parameter budget ({@link RankPolicy},
+ * {@link RankBudget}), and the SVD of W or, activation-aware, of W·S with S = diag(input RMS per channel)
+ * ({@link InputMoments}), S⁻¹ folded back into P.0.
  */
 public final class LowRank {
     private static final Logger LOG = LoggerFactory.getLogger(LowRank.class);
@@ -75,22 +79,44 @@ public final class LowRank {
         return new LowRankSpec(kappa, omit, ranks);
     }
 
+    /**
+     * Which Linears to decompose and their ranks under {@code policy}; a budget needs the teacher's weights (their
+     * spectra), scaled by {@code inputScales} where a Linear has one.
+     */
+    public static LowRankSpec plan(List<LinearSpec> linears, StateDict teacher, RankPolicy policy, List<String> omit,
+            Map<String, INDArray> inputScales) {
+        if (policy instanceof RankPolicy.Budget b) {
+            return RankBudget.plan(linears, teacher, b.share(), omit, inputScales);
+        }
+        return plan(linears, ((RankPolicy.Uniform) policy).kappa(), omit);
+    }
+
     static boolean isDecomposable(LinearSpec l, List<String> omit) {
         return !l.conv() && l.dOut() >= MIN_D_OUT && omit.stream().noneMatch(o -> l.name().contains(o));
     }
 
     /** Compresses a dense teacher into a PELA student at compression ratio {@code kappa}. */
     public static Student compress(ModelConfig teacherConfig, StateDict teacher, double kappa, List<String> omit) {
+        return compress(teacherConfig, teacher, new RankPolicy.Uniform(kappa), omit, Map.of());
+    }
+
+    /** Compresses a ViT-family teacher under {@code policy}; activation-aware where {@code inputScales} has a Linear. */
+    public static Student compress(ModelConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
+            Map<String, INDArray> inputScales) {
         if (teacherConfig.lowrank() != null) {
             throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
         }
-        LowRankSpec spec = plan(teacherConfig, kappa, omit);
-        ModelConfig studentConfig = teacherConfig.withLowRank(spec);
-        return new Student(studentConfig, decompose(teacher, spec));
+        LowRankSpec spec = plan(VitLayout.linears(teacherConfig), teacher, policy, omit, inputScales);
+        return new Student(teacherConfig.withLowRank(spec), decompose(teacher, spec, inputScales));
     }
 
     /** Replaces each Linear named in {@code spec} by its two SVD factors; every other tensor is kept as it is. */
     public static StateDict decompose(StateDict teacher, LowRankSpec spec) {
+        return decompose(teacher, spec, Map.of());
+    }
+
+    /** As above, the SVD activation-aware for each Linear that {@code inputScales} has (its input RMS per channel). */
+    public static StateDict decompose(StateDict teacher, LowRankSpec spec, Map<String, INDArray> inputScales) {
         StateDict out = new StateDict();
         int done = 0;
         for (Map.Entry<String, INDArray> e : teacher.asMap().entrySet()) {
@@ -99,7 +125,7 @@ public final class LowRank {
             if (linear == null || !spec.isDecomposed(linear)) {
                 out.put(key, e.getValue());
             } else if (key.endsWith(".weight")) {
-                Factors f = svdSplit(e.getValue(), spec.rank(linear));
+                Factors f = svdSplit(e.getValue(), spec.rank(linear), inputScales.get(linear));
                 out.put(linear + ".0.weight", f.w0());
                 out.put(linear + ".1.weight", f.w1());
                 if (teacher.contains(linear + ".bias")) {
@@ -133,21 +159,52 @@ public final class LowRank {
      * double precision (LAPACK gesvd) so a full-rank split reproduces W to float rounding.
      */
     public static Factors svdSplit(INDArray w, int r) {
+        return svdSplit(w, r, null);
+    }
+
+    /**
+     * Activation-aware split (ASVD's scaling, Yuan et al. 2023, with S = diag(s), s the input's RMS per channel,
+     * so that ‖(W − W')·S‖ is the layer's output error when channels are uncorrelated): the SVD is taken of
+     * (W·S)ᵀ = S·Wᵀ and S⁻¹ is folded into P.0, so P.1·P.0 = (W·S)_r·S⁻¹ in PELA's layout. {@code s} null: plain.
+     */
+    public static Factors svdSplit(INDArray w, int r, INDArray s) {
         long dOut = w.size(0);
         long dIn = w.size(1);
         if (r < 1 || r > Math.min(dIn, dOut)) {
             throw new IllegalArgumentException("rank " + r + " outside [1, " + Math.min(dIn, dOut) + "]");
         }
-        INDArray a = w.castTo(DataType.DOUBLE).transpose().dup('f'); // Wᵀ [d_in, d_out]
-        INDArray s = Nd4j.create(DataType.DOUBLE, Math.min(dIn, dOut));
+        INDArray a = scaledTranspose(w, s); // S·Wᵀ [d_in, d_out]
+        INDArray sigma = Nd4j.create(DataType.DOUBLE, Math.min(dIn, dOut));
         INDArray u = Nd4j.create(DataType.DOUBLE, new long[] {dIn, dIn}, 'f');
         INDArray vt = Nd4j.create(DataType.DOUBLE, new long[] {dOut, dOut}, 'f');
-        Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
-        INDArray sqrtS = org.nd4j.linalg.ops.transforms.Transforms.sqrt(s.get(NDArrayIndex.interval(0, r)), true);
+        Nd4j.getBlasWrapper().lapack().gesvd(a, sigma, u, vt);
+        INDArray sqrtS = org.nd4j.linalg.ops.transforms.Transforms.sqrt(sigma.get(NDArrayIndex.interval(0, r)), true);
         INDArray ur = u.get(NDArrayIndex.all(), NDArrayIndex.interval(0, r)).mulRowVector(sqrtS);   // [d_in, r]
         INDArray vr = vt.get(NDArrayIndex.interval(0, r), NDArrayIndex.all()).mulColumnVector(sqrtS.reshape(r, 1)); // [r, d_out]
+        if (s != null) {
+            ur.diviColumnVector(s.castTo(DataType.DOUBLE).reshape(dIn, 1)); // S⁻¹ folded into P.0
+        }
         INDArray w0 = ur.transpose().castTo(DataType.FLOAT).dup('c');
         INDArray w1 = vr.transpose().castTo(DataType.FLOAT).dup('c');
         return new Factors(w0, w1);
+    }
+
+    /** The squared singular values of W·S (of W when {@code s} is null), largest first: what each rank step keeps. */
+    public static double[] spectrum(INDArray w, INDArray s) {
+        INDArray sigma = Nd4j.create(DataType.DOUBLE, Math.min(w.size(0), w.size(1)));
+        Nd4j.getBlasWrapper().lapack().gesvd(scaledTranspose(w, s), sigma, null, null);
+        return sigma.mul(sigma).toDoubleVector();
+    }
+
+    /** S·Wᵀ [d_in, d_out] in double, column-major for LAPACK (which overwrites it). */
+    private static INDArray scaledTranspose(INDArray w, INDArray s) {
+        INDArray a = w.castTo(DataType.DOUBLE).transpose().dup('f');
+        if (s != null) {
+            if (s.length() != w.size(1)) {
+                throw new IllegalArgumentException("input scale has " + s.length() + " channels, the weight " + w.size(1));
+            }
+            a.muliColumnVector(s.castTo(DataType.DOUBLE).reshape(w.size(1), 1));
+        }
+        return a;
     }
 }

@@ -1,0 +1,38 @@
+package ai.pela.zoo.lowrank;
+
+import ai.pela.zoo.PelaException;
+
+/**
+ * How the surgery picks each decomposed Linear's rank: PELA's one compression ratio for every Linear, or a parameter
+ * budget spread over the Linears by {@link RankBudget} (issue 24).
+ */
+public sealed interface RankPolicy {
+    /** PELA's rule: r = floor(d_in·d_out / (κ·(d_in + d_out))) for every Linear. */
+    record Uniform(double kappa) implements RankPolicy {
+        public Uniform {
+            LowRank.checkKappa(kappa);
+        }
+    }
+
+    /** The factors of all decomposed Linears together hold {@code share} of their dense weights' parameters. */
+    record Budget(double share) implements RankPolicy {
+        public Budget {
+            if (!(share > 0 && share <= 1)) {
+                throw new PelaException("param-budget must be a share of the decomposable parameters in (0, 1], got " + share);
+            }
+        }
+    }
+
+    /**
+     * The policy named {@code name} ({@code uniform} or {@code budget}) with its number.
+     *
+     * @param field where the name came from (a recipe key or an option), for the error message
+     */
+    static RankPolicy of(String name, double kappa, double share, String field) {
+        return switch (name) {
+            case "uniform" -> new Uniform(kappa);
+            case "budget" -> new Budget(share);
+            default -> throw new PelaException(field + " must be uniform or budget, got '" + name + "'");
+        };
+    }
+}
