@@ -7,6 +7,7 @@ import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.lowrank.RankPolicy;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,9 @@ import picocli.CommandLine.Spec;
 /** {@code pela compress}: PELA's low-rank surgery of a dense checkpoint into a student checkpoint. */
 @Command(name = "compress", mixinStandardHelpOptions = true,
         description = "Replace every eligible Linear by two thin ones from a truncated SVD (PELA's surgery); "
-                + "writes DIR/model.safetensors and DIR/config.json (with its lowrank block).")
+                + "writes DIR/model.safetensors and DIR/config.json (with its lowrank block and per-Linear ranks). "
+                + "Ranks: --kappa (uniform) or --rank-policy budget --param-budget S; factors: plain or "
+                + "--svd-init activation-aware --calibration DIR.")
 final class CompressCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "The teacher's config.json.")
     Path config;
@@ -28,8 +31,8 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, description = "The teacher's checkpoint (.safetensors).")
     Path weights;
 
-    @Option(names = "--kappa", required = true, description = "Compression ratio: r = floor(d_in*d_out / (kappa*(d_in+d_out))).")
-    double kappa;
+    @Mixin
+    SurgeryOptions surgery;
 
     @Option(names = "--omit", split = ",", description = "Linears whose names contain any of these are kept dense "
             + "(default: ${DEFAULT-VALUE}).", defaultValue = "norm,head,patch_embed,downsample")
@@ -46,11 +49,12 @@ final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LowRank.checkKappa(kappa);
+        RankPolicy policy = surgery.policy();
         ModelConfig teacherConfig = ConfigJson.read(config);
         StateDict teacher = ModelLoading.weights(teacherConfig, weights);
         long start = System.nanoTime();
-        LowRank.Student student = LowRank.compress(teacherConfig, teacher, kappa, omit);
+        LowRank.Student student = LowRank.compress(teacherConfig, teacher, policy, omit,
+                surgery.inputScales(teacherConfig, teacher));
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new PelaException(out + ": output exists and is not a directory");
         }
@@ -60,9 +64,10 @@ final class CompressCommand implements Callable<Integer> {
         PrintWriter pw = spec.commandLine().getOut();
         ModelInfo.Summary t = ModelInfo.of(teacherConfig);
         ModelInfo.Summary s = ModelInfo.of(student.config());
-        pw.printf("compressed %d Linears at kappa %s in %.1f s: %,d -> %,d params, %.3f -> %.3f GFLOPs%n",
-                student.config().lowrank().ranks().size(), kappa, (System.nanoTime() - start) / 1e9, t.params(),
-                s.params(), t.gflops(), s.gflops());
+        pw.printf("compressed %d Linears (%s ranks, %s SVD) at kappa %.3f in %.1f s: %,d -> %,d params, %.3f -> %.3f "
+                        + "GFLOPs%n", student.config().lowrank().ranks().size(), surgery.rankPolicy, surgery.svdInit,
+                student.config().lowrank().kappa(), (System.nanoTime() - start) / 1e9, t.params(), s.params(),
+                t.gflops(), s.gflops());
         pw.printf("wrote %s and %s%n", out.resolve("model.safetensors"), out.resolve("config.json"));
         pw.flush();
         return 0;

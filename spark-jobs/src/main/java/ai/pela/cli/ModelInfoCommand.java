@@ -10,7 +10,11 @@ import ai.pela.zoo.albef.BertConfig;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
+import ai.pela.zoo.config.LowRankSpec;
+import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.lowrank.RankPolicy;
+import ai.pela.zoo.vit.VitLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -29,7 +33,8 @@ import picocli.CommandLine.Spec;
 /** {@code pela model-info}: parameters and GFLOPs per layer and in total, teacher vs PELA student. */
 @Command(name = "model-info", mixinStandardHelpOptions = true,
         description = "Parameters and GFLOPs (2 x multiply-adds at batch 1) per layer and in total; "
-                + "with --kappa also the PELA student's.")
+                + "with --kappa (or --rank-policy budget --param-budget S --weights W) also the PELA student's, "
+                + "rank by rank.")
 final class ModelInfoCommand implements Callable<Integer> {
     @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224 or albef_base.")
     String preset;
@@ -37,8 +42,12 @@ final class ModelInfoCommand implements Callable<Integer> {
     @Option(names = "--config", description = "A config.json (timm hub form or explicit fields).")
     Path config;
 
-    @Option(names = "--kappa", description = "Compression ratio of the student to compare with.")
-    Double kappa;
+    @Mixin
+    SurgeryOptions surgery;
+
+    @Option(names = "--weights", description = "The teacher's checkpoint: the budget rank policy reads its spectra, "
+            + "activation-aware SVD its activations.")
+    Path weights;
 
     @Option(names = "--text-tokens", description = "ALBEF only: caption length the FLOPs are counted for "
             + "(default: ${DEFAULT-VALUE}).", defaultValue = "" + AlbefInfo.DEFAULT_TEXT_TOKENS)
@@ -61,9 +70,8 @@ final class ModelInfoCommand implements Callable<Integer> {
         ModelConfig teacherConfig = ModelLoading.config(preset, config);
         ModelInfo.Summary teacher = ModelInfo.of(teacherConfig);
         ModelInfo.Summary student = null;
-        if (kappa != null) {
-            ModelConfig sc = teacherConfig.lowrank() != null ? teacherConfig
-                    : teacherConfig.withLowRank(LowRank.plan(teacherConfig, kappa, LowRank.VIT_OMIT));
+        if (surgery.givesStudent()) {
+            ModelConfig sc = teacherConfig.lowrank() != null ? teacherConfig : teacherConfig.withLowRank(plan(teacherConfig));
             student = ModelInfo.of(sc);
         }
         ModelConfig c = teacherConfig;
@@ -71,6 +79,20 @@ final class ModelInfoCommand implements Callable<Integer> {
                 c.imgSize(), c.patchSize(), c.embedDim(), c.depth(), c.numHeads(), c.mlpHiddenDim(), c.numClasses()),
                 teacher, student);
         return 0;
+    }
+
+    /** The student's ranks under the chosen policy; a budget or activation-aware SVD reads the teacher's weights. */
+    private LowRankSpec plan(ModelConfig teacherConfig) {
+        RankPolicy policy = surgery.policy();
+        if (!surgery.needsWeights()) {
+            return LowRank.plan(VitLayout.linears(teacherConfig), null, policy, LowRank.VIT_OMIT, Map.of());
+        }
+        if (weights == null) {
+            throw new PelaException("--rank-policy budget and --svd-init activation-aware read the teacher: give --weights");
+        }
+        StateDict w = ModelLoading.weights(teacherConfig, weights);
+        return LowRank.plan(VitLayout.linears(teacherConfig), w, policy, LowRank.VIT_OMIT,
+                surgery.inputScales(teacherConfig, w));
     }
 
     private boolean isAlbef() {
@@ -92,7 +114,12 @@ final class ModelInfoCommand implements Callable<Integer> {
         AlbefConfig c = preset != null ? AlbefPresets.get(preset) : AlbefConfigJson.read(config);
         ModelInfo.Summary teacher = AlbefInfo.of(c, textTokens);
         ModelInfo.Summary student = null;
-        if (kappa != null) {
+        if (surgery.givesStudent()) {
+            if (surgery.needsWeights()) {
+                throw new PelaException("model-info shows ALBEF students under --kappa only; the budget policy reads "
+                        + "an ALBEF teacher's spectra in compress and pretrain");
+            }
+            double kappa = ((RankPolicy.Uniform) surgery.policy()).kappa();
             AlbefConfig sc = c.lowrank() != null ? c : c.withLowRank(AlbefLowRank.plan(c, kappa, LowRank.ALBEF_OMIT));
             student = AlbefInfo.of(sc, textTokens);
         }

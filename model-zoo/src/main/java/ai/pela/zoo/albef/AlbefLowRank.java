@@ -4,7 +4,9 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.lowrank.RankPolicy;
 import java.util.List;
+import java.util.Map;
 
 /**
  * PELA's low-rank surgery on ALBEF through the shared {@link LowRank} machinery: every Linear whose name has none
@@ -26,10 +28,18 @@ public final class AlbefLowRank {
     }
 
     public static Student compress(AlbefConfig teacherConfig, StateDict teacher, double kappa, List<String> omit) {
+        return compress(teacherConfig, teacher, new RankPolicy.Uniform(kappa), omit);
+    }
+
+    /**
+     * Under a rank policy (a budget spreads the ranks by the plain spectra: activation-aware SVD needs input
+     * statistics, which ALBEF's SameDiff graph has no hook for yet).
+     */
+    public static Student compress(AlbefConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit) {
         if (teacherConfig.lowrank() != null) {
             throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
         }
-        LowRankSpec spec = plan(teacherConfig, kappa, omit);
+        LowRankSpec spec = LowRank.plan(AlbefLayout.linears(teacherConfig, 1), teacher, policy, omit, Map.of());
         return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec));
     }
 }

@@ -86,11 +86,15 @@ public final class AlbefTrainJob {
             teacherConfig = model;
             teacherWeights = config.model().weights();
             StateDict teacher = AlbefFiles.readWeights(storage, teacherWeights, model);
-            AlbefLowRank.Student s = AlbefLowRank.compress(model, teacher, config.model().kappa(), albef.omit());
+            if (config.model().activationAware()) {
+                throw new PelaException("configuration key 'pela.model.svd-init': activation-aware SVD is not supported "
+                        + "for ALBEF yet (its Linears run in a SameDiff graph without an input hook); use plain");
+            }
+            AlbefLowRank.Student s = AlbefLowRank.compress(model, teacher, config.model().rankPolicy(), albef.omit());
             studentConfig = s.config();
             initial = s.weights();
             LOG.info("teacher {}: {} low-rank Linears at kappa {}", teacherWeights, s.config().lowrank().ranks().size(),
-                    config.model().kappa());
+                    String.format("%.3f", s.config().lowrank().kappa()));
         } else {
             studentConfig = model;
             String w = config.model().weights();

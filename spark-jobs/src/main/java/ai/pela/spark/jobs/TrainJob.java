@@ -1,5 +1,6 @@
 package ai.pela.spark.jobs;
 
+import ai.pela.spark.config.ModelSettings;
 import ai.pela.spark.config.Recipe;
 import ai.pela.spark.config.RunConfig;
 import ai.pela.spark.io.SerializableConf;
@@ -12,12 +13,15 @@ import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.lowrank.RankPolicy;
 import ai.pela.zoo.vit.VitInit;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +71,7 @@ public final class TrainJob {
             teacherConfig = modelConfig;
             teacherWeights = config.model().weights();
             StateDict teacher = JobFiles.readWeights(storage, teacherWeights, teacherConfig);
-            LowRank.Student s = LowRank.compress(teacherConfig, teacher, config.model().kappa(), config.model().omit());
+            LowRank.Student s = compress(storage, config, data, teacherConfig, teacher);
             studentConfig = s.config();
             initial = s.weights();
         } else {
@@ -81,6 +85,23 @@ public final class TrainJob {
                 new TrainRun.Setup(data.train(), data.source(), initial, order, "the configured student has"));
         ModelSpec.checkPrecision(config.gpu().teacherPrecision());
         return new Prepared(mode, run, studentConfig, teacherConfig, teacherWeights);
+    }
+
+    /**
+     * The student under the recipe's rank policy and SVD initialisation; activation-aware calibrates on the training
+     * listing first. Deterministic, so a resumed run rebuilds the student its checkpoints belong to.
+     */
+    private static LowRank.Student compress(Storage storage, RunConfig config, DataSetup data, ModelConfig teacherConfig,
+            StateDict teacher) {
+        ModelSettings m = config.model();
+        RankPolicy policy = m.rankPolicy();
+        Map<String, INDArray> scales = m.activationAware() ? Calibration.inputScales(storage, data.train(),
+                m.calibrationImages(), teacherConfig, teacher, config.data().badImagePolicy()) : Map.of();
+        LowRank.Student s = LowRank.compress(teacherConfig, teacher, policy, m.omit(), scales);
+        LOG.info("student: {} low-rank Linears, {} ranks, {} SVD (kappa {})", s.config().lowrank().ranks().size(),
+                m.ranks().name().toLowerCase(java.util.Locale.ROOT), m.svdInit().name().toLowerCase(java.util.Locale.ROOT),
+                String.format("%.3f", s.config().lowrank().kappa()));
+        return s;
     }
 
     public static Result run(JavaSparkContext sc, Prepared p, ParameterAveraging.RoundListener listener) {

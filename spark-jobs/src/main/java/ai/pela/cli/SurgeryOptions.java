@@ -1,0 +1,84 @@
+package ai.pela.cli;
+
+import ai.pela.spark.data.BadImagePolicy;
+import ai.pela.spark.io.Storage;
+import ai.pela.spark.jobs.Calibration;
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.lowrank.RankPolicy;
+import java.nio.file.Path;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import picocli.CommandLine.Option;
+
+/** The student's surgery on the command line (compress, model-info): rank policy and SVD initialisation (issue 24). */
+final class SurgeryOptions {
+    @Option(names = "--kappa", description = "Compression ratio (rank policy uniform): "
+            + "r = floor(d_in*d_out / (kappa*(d_in+d_out))).")
+    Double kappa;
+
+    @Option(names = "--rank-policy", defaultValue = "uniform", description = "uniform (PELA: one kappa for every "
+            + "Linear) or budget (--param-budget spread where the error drops most per parameter); default ${DEFAULT-VALUE}.")
+    String rankPolicy;
+
+    @Option(names = "--param-budget", description = "Rank policy budget: the student's share of the decomposed "
+            + "Linears' parameters, in (0, 1], e.g. 0.5.")
+    Double paramBudget;
+
+    @Option(names = "--svd-init", defaultValue = "plain", description = "plain (SVD of W) or activation-aware (SVD of "
+            + "W*S, S = input RMS per channel over --calibration images; ASVD); default ${DEFAULT-VALUE}.")
+    String svdInit;
+
+    @Option(names = "--calibration", description = "Activation-aware: a split folder of class folders (e.g. "
+            + "data/train) whose images calibrate the input statistics.")
+    Path calibration;
+
+    @Option(names = "--calibration-images", defaultValue = "256", description = "Activation-aware: how many of those "
+            + "images, spread evenly (default: ${DEFAULT-VALUE}).")
+    int calibrationImages;
+
+    /** Whether the options describe a student at all (model-info shows the teacher alone otherwise). */
+    boolean givesStudent() {
+        return kappa != null || rankPolicy.equals("budget");
+    }
+
+    RankPolicy policy() {
+        if (rankPolicy.equals("uniform") && kappa == null) {
+            throw new PelaException("--kappa is required with --rank-policy uniform");
+        }
+        if (rankPolicy.equals("budget") && paramBudget == null) {
+            throw new PelaException("--param-budget is required with --rank-policy budget");
+        }
+        return RankPolicy.of(rankPolicy, kappa == null ? Double.NaN : kappa,
+                paramBudget == null ? Double.NaN : paramBudget, "--rank-policy");
+    }
+
+    boolean activationAware() {
+        return switch (svdInit) {
+            case "plain" -> false;
+            case "activation-aware" -> {
+                if (calibration == null) {
+                    throw new PelaException("--svd-init activation-aware needs --calibration <image folder>");
+                }
+                yield true;
+            }
+            default -> throw new PelaException("--svd-init must be plain or activation-aware, got '" + svdInit + "'");
+        };
+    }
+
+    /** Whether the plan reads the teacher's weights (their spectra or their activations). */
+    boolean needsWeights() {
+        return rankPolicy.equals("budget") || activationAware();
+    }
+
+    /** Each Linear's input RMS per channel when activation-aware, else empty (plain SVD). */
+    Map<String, INDArray> inputScales(ModelConfig teacherConfig, StateDict teacher) {
+        if (!activationAware()) {
+            return Map.of();
+        }
+        Storage storage = Storage.local();
+        return Calibration.inputScales(storage, Calibration.folder(storage, calibration.toAbsolutePath().toString()), calibrationImages,
+                teacherConfig, teacher, BadImagePolicy.SKIP);
+    }
+}

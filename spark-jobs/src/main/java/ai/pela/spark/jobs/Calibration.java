@@ -1,0 +1,97 @@
+package ai.pela.spark.jobs;
+
+import ai.pela.spark.data.BadImagePolicy;
+import ai.pela.spark.data.BatchLoader;
+import ai.pela.spark.data.ImageFolderSource;
+import ai.pela.spark.data.ImageTransform;
+import ai.pela.spark.data.Sample;
+import ai.pela.spark.io.Storage;
+import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.engine.Kernels;
+import ai.pela.zoo.engine.ParamSet;
+import ai.pela.zoo.engine.Vit;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.lowrank.InputMoments;
+import ai.pela.zoo.vit.VitLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The calibration pass of activation-aware SVD, on the driver: {@code n} training images, spread evenly over the
+ * listing (which comes class by class), through the dense teacher with the evaluation transform (so the same
+ * images give the same statistics on every start, and a resumed run rebuilds the same student); returns each
+ * Linear's input RMS per channel ({@link InputMoments#scales}).
+ */
+public final class Calibration {
+    private static final Logger LOG = LoggerFactory.getLogger(Calibration.class);
+    private static final int BATCH = 32;
+
+    private Calibration() {
+    }
+
+    public static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
+            ModelConfig teacherConfig, StateDict teacher, BadImagePolicy policy) {
+        if (samples.isEmpty()) {
+            throw new PelaException("no calibration images: the listing is empty");
+        }
+        long start = System.nanoTime();
+        List<Sample> picked = spread(samples, n);
+        Vit vit = new Vit(teacherConfig, ParamSet.of(VitLayout.parameterShapes(teacherConfig), teacher, false),
+                Kernels.forBackend());
+        InputMoments moments = new InputMoments();
+        vit.observeLinearInputs(moments);
+        ImageTransform t = ImageTransform.eval(teacherConfig.imgSize(), array(teacherConfig.mean()),
+                array(teacherConfig.std()));
+        Map<Integer, Vit.Activations> buffers = new HashMap<>();
+        int seen = 0;
+        try (BatchLoader loader = new BatchLoader(storage, t, policy)) {
+            for (int i = 0; i < picked.size(); i += BATCH) {
+                BatchLoader.Batch b = loader.load(picked.subList(i, Math.min(picked.size(), i + BATCH)));
+                if (b.size() > 0) {
+                    vit.forward(buffers.computeIfAbsent(b.size(), vit::activations), b.images(), null);
+                    seen += b.size();
+                }
+            }
+        }
+        if (seen == 0) {
+            throw new PelaException("none of the " + picked.size() + " calibration images could be read");
+        }
+        LOG.info("calibration: input statistics of {} Linears from {} images in {} s", moments.scales().size(), seen,
+                String.format("%.1f", (System.nanoTime() - start) / 1e9));
+        return moments.scales();
+    }
+
+    /** The images of an ImageNet-layout split folder ({@code dir/<class>/<image>}), e.g. {@code data/train}. */
+    public static List<Sample> folder(Storage storage, String dir) {
+        org.apache.hadoop.fs.Path p = Storage.path(dir);
+        if (p.getParent() == null) {
+            throw new PelaException(dir + ": give a split folder of class folders, e.g. data/train");
+        }
+        return new ImageFolderSource(storage, p.getParent().toString()).list(p.getName());
+    }
+
+    /** {@code n} samples at even steps through the listing (all of them when it has no more than {@code n}). */
+    static List<Sample> spread(List<Sample> samples, int n) {
+        if (n < 1) {
+            throw new PelaException("calibration-images must be a positive integer, got " + n);
+        }
+        if (samples.size() <= n) {
+            return samples;
+        }
+        List<Sample> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(samples.get((int) ((long) i * samples.size() / n)));
+        }
+        return out;
+    }
+
+    private static double[] array(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+}
