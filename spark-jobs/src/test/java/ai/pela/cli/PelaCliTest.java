@@ -82,6 +82,75 @@ class PelaCliTest {
     }
 
     @Test
+    void compressAndModelInfoUnderABudgetGivePerLinearRanks(@TempDir Path dir) throws Exception {
+        String cfg = Fixtures.path("vit_token/config.json").toString();
+        String w = Fixtures.path("vit_token/model.safetensors").toString();
+        Run c = run("compress", "--config", cfg, "--weights", w, "--rank-policy", "budget", "--param-budget", "0.5",
+                "--out", dir.resolve("budget").toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out()).contains("budget ranks, plain SVD");
+        JsonNode ranks = new ObjectMapper().readTree(dir.resolve("budget/config.json").toFile()).at("/lowrank/ranks");
+        assertThat(ranks.size()).isEqualTo(8);
+
+        Run info = run("model-info", "--config", cfg, "--weights", w, "--rank-policy", "budget", "--param-budget", "0.5",
+                "--json");
+        assertThat(info.exit()).as(info.err()).isZero();
+        java.util.Set<Integer> distinct = new java.util.HashSet<>();
+        for (JsonNode l : new ObjectMapper().readTree(info.out()).get("layers")) {
+            if (l.has("rank")) {
+                assertThat(l.get("rank").asInt()).as(l.get("name").asText()).isEqualTo(ranks.get(l.get("name").asText()).asInt());
+                distinct.add(l.get("rank").asInt());
+            }
+        }
+        assertThat(distinct).as("per-Linear ranks").hasSizeGreaterThan(1);
+
+        Path calibration = randomImages(dir.resolve("images/train"));
+        Run aware = run("compress", "--config", cfg, "--weights", w, "--rank-policy", "budget", "--param-budget", "0.5",
+                "--svd-init", "activation-aware", "--calibration", calibration.toString(), "--calibration-images", "6",
+                "--out", dir.resolve("aware").toString());
+        assertThat(aware.exit()).as(aware.err()).isZero();
+        assertThat(aware.out()).contains("activation-aware SVD");
+        Run p = run("predict", "--config", dir.resolve("aware/config.json").toString(), "--weights",
+                dir.resolve("aware/model.safetensors").toString(), "--input", Fixtures.path("vit_token/input.npy").toString(),
+                "--output", dir.resolve("y.npy").toString());
+        assertThat(p.exit()).as(p.err()).isZero();
+    }
+
+    @Test
+    void surgeryOptionsThatDoNotFitFailWithOneLine() {
+        String cfg = Fixtures.path("vit_token/config.json").toString();
+        String w = Fixtures.path("vit_token/model.safetensors").toString();
+        Run r = run("compress", "--config", cfg, "--weights", w, "--out", "x");
+        assertThat(r.err()).contains("--kappa is required with --rank-policy uniform").hasLineCount(1);
+        r = run("compress", "--config", cfg, "--weights", w, "--rank-policy", "budget", "--out", "x");
+        assertThat(r.err()).contains("--param-budget is required").hasLineCount(1);
+        r = run("compress", "--config", cfg, "--weights", w, "--kappa", "2", "--svd-init", "activation-aware", "--out", "x");
+        assertThat(r.err()).contains("needs --calibration").hasLineCount(1);
+        r = run("model-info", "--config", cfg, "--rank-policy", "budget", "--param-budget", "0.5");
+        assertThat(r.exit()).isEqualTo(PelaCli.EXIT_USER_ERROR);
+        assertThat(r.err()).contains("give --weights").hasLineCount(1);
+    }
+
+    /** Two class folders of three random 28×28 RGB PNGs each. */
+    private static Path randomImages(Path split) throws java.io.IOException {
+        java.util.Random rng = new java.util.Random(24);
+        for (String c : new String[] {"a", "b"}) {
+            Path d = Files.createDirectories(split.resolve(c));
+            for (int i = 0; i < 3; i++) {
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(28, 28,
+                        java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 28; y++) {
+                    for (int x = 0; x < 28; x++) {
+                        img.setRGB(x, y, rng.nextInt(1 << 24));
+                    }
+                }
+                javax.imageio.ImageIO.write(img, "png", d.resolve(i + ".png").toFile());
+            }
+        }
+        return split;
+    }
+
+    @Test
     void badKappaFailsWithOneLine(@TempDir Path dir) {
         String cfg = Fixtures.path("vit_token/config.json").toString();
         String w = Fixtures.path("vit_token/model.safetensors").toString();

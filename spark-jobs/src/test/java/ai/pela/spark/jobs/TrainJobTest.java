@@ -112,6 +112,35 @@ class TrainJobTest {
     }
 
     @Test
+    void aBudgetActivationAwareStudentPretrainsResumesAndEvaluates() {
+        Path run = dir.resolve("budget");
+        List<String> settings = new ArrayList<>(pretrainSettings(run));
+        settings.addAll(List.of("model.rank-policy=budget", "model.param-budget=0.4", "model.svd-init=activation-aware",
+                "model.calibration-images=24", "train.epochs=1"));
+        Recipe r = recipe(run, settings);
+        assertThatThrownBy(() -> TrainJob.run(sc, r, TrainJob.Mode.PRETRAIN, (m, s) -> {
+            if (m.round() == 2) {
+                throw new IllegalStateException("driver killed");
+            }
+        })).hasMessageContaining("driver killed");
+        assertThat(new Checkpoints(Storage.local(), Storage.path(run.toString()), 3).latest().orElseThrow()
+                .roundsDone()).isEqualTo(2);
+        // The resume recompresses the teacher: the same calibration images must give the same ranks and shapes.
+        TrainJob.Result resumed = TrainJob.run(sc, r, TrainJob.Mode.PRETRAIN);
+        assertThat(resumed.state().roundsDone()).isEqualTo(3);
+        assertThat(new java.util.HashSet<>(resumed.config().lowrank().ranks().values())).hasSizeGreaterThan(1);
+        assertThat(resumed.config().lowrank().kappa()).isGreaterThanOrEqualTo(1 / 0.4);
+
+        ModelConfig cfg = ai.pela.zoo.config.ConfigJson.read(Path.of(resumed.modelDir().toUri()).resolve("config.json"));
+        assertThat(cfg.lowrank().ranks()).isEqualTo(resumed.config().lowrank().ranks());
+        Storage storage = new Storage(sc.hadoopConfiguration());
+        DataSetup val = DataSetup.forEvaluation(storage, DataSettings.from(recipe(run, List.of())), cfg, "val");
+        EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, resumed.modelDir() + "/model.safetensors",
+                new SerializableConf(sc.hadoopConfiguration())), val.train(), val.source(), 20, 2);
+        assertThat(m.examples()).isEqualTo(64);
+    }
+
+    @Test
     void configurationAndDataProblemsFailBeforeTraining() {
         Path run = dir.resolve("bad");
         assertThatThrownBy(() -> TrainJob.run(sc, recipe(run, List.of("model.config=\"" + vit + "\"",
@@ -124,5 +153,11 @@ class TrainJobTest {
                         + "/config.json\"", "model.weights=\"" + teacher.modelDir() + "/model.safetensors\"",
                 "model.kappa=0")), TrainJob.Mode.PRETRAIN))
                 .isInstanceOf(PelaException.class).hasMessageContaining("kappa must be a positive number");
+        assertThatThrownBy(() -> TrainJob.run(sc, recipe(run, List.of("model.config=\"" + teacher.modelDir()
+                        + "/config.json\"", "model.weights=\"" + teacher.modelDir() + "/model.safetensors\"",
+                "model.rank-policy=budget", "model.param-budget=0.01")), TrainJob.Mode.PRETRAIN))
+                .isInstanceOf(PelaException.class).hasMessageContaining("param-budget too small");
+        assertThatThrownBy(() -> TrainJob.run(sc, recipe(run, List.of("model.rank-policy=per-layer")),
+                TrainJob.Mode.PRETRAIN)).hasMessageContaining("pela.model.rank-policy").hasMessageContaining("budget");
     }
 }
