@@ -119,7 +119,7 @@ class TrainJobTest {
                 "model.calibration-images=24", "train.epochs=1"));
         Recipe r = recipe(run, settings);
         assertThatThrownBy(() -> TrainJob.run(sc, r, TrainJob.Mode.PRETRAIN, (m, s) -> {
-            if (m.round() == 2) {
+            if (m.round() == 1) { // 0-based: killed after the second round, checkpointed (every 2 rounds)
                 throw new IllegalStateException("driver killed");
             }
         })).hasMessageContaining("driver killed");
