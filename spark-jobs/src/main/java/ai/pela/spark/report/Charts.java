@@ -212,8 +212,9 @@ public final class Charts {
         return save(chart, file);
     }
 
+    /** 2 stays "2"; a budget student's effective κ (e.g. 2.0203…) shows three decimals. */
     private static String trim(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+        return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3f", v);
     }
 
     // ---------------------------------------------------------------------------------------------- common
