@@ -3,7 +3,9 @@ package ai.pela.zoo.albef;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,6 +22,7 @@ final class GraphParams {
     private final boolean trainable;
     private final LowRankSpec lowrank;
     private final List<String> names = new ArrayList<>();
+    private final Map<String, String> linearInputs = new LinkedHashMap<>();
 
     GraphParams(SameDiff sd, StateDict weights, boolean trainable, LowRankSpec lowrank) {
         this.sd = sd;
@@ -42,6 +45,7 @@ final class GraphParams {
 
     /** A Linear with bias on [M, d_in] rows; a decomposed one (PELA) is P.0 without bias, then P.1. */
     SDVariable linear(SDVariable x, String name) {
+        linearInputs.put(name, x.name());
         if (lowrank != null && lowrank.isDecomposed(name)) {
             SDVariable h = sd.mmul(x, get(name + ".0.weight"), false, true, false);
             return sd.mmul(h, get(name + ".1.weight"), false, true, false).add(get(name + ".1.bias"));
@@ -57,6 +61,11 @@ final class GraphParams {
     /** Exact GELU, x · Φ(x), as torch's F.gelu and HF's "gelu" compute it (not the tanh approximation). */
     SDVariable gelu(SDVariable x) {
         return ai.pela.zoo.vit.GraphOps.gelu(sd, x);
+    }
+
+    /** Each Linear's input variable (rows [M, d_in]) by the Linear's name: what activation-aware SVD calibrates on. */
+    Map<String, String> linearInputs() {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(linearInputs));
     }
 
     /** Names of the parameters this object created, in creation order. */

@@ -26,8 +26,12 @@ public final class TextEncoder {
     public static final String EMBEDDING = "sentence_embedding";
     public static final String HIDDEN = "text_out";
 
-    /** The hidden states [N, L, H] (embedding output first), the sentence embedding [N, H] and the parameters. */
-    public record Handles(List<SDVariable> hiddenStates, SDVariable embedding, List<String> parameterNames) {
+    /**
+     * The hidden states [N, L, H] (embedding output first), the sentence embedding [N, H], the parameters, and each
+     * Linear's input variable by the Linear's name.
+     */
+    public record Handles(List<SDVariable> hiddenStates, SDVariable embedding, List<String> parameterNames,
+            Map<String, String> linearInputs) {
         public List<String> hiddenStateNames() {
             return hiddenStates.stream().map(SDVariable::name).toList();
         }
@@ -57,7 +61,7 @@ public final class TextEncoder {
         hidden.add(sd.reshape(HIDDEN + ".0", x, -1, length, c.hiddenSize()));
         bert.layers(x, bert.extendedMask(maskIn), null, 0, c.textLayers(), hidden, HIDDEN);
         SDVariable embedding = meanPoolNormalized(sd, hidden.get(hidden.size() - 1), maskIn, length);
-        return new Handles(List.copyOf(hidden), embedding, p.names());
+        return new Handles(List.copyOf(hidden), embedding, p.names(), p.linearInputs());
     }
 
     /** sentence-transformers' Pooling(mean) then Normalize: Σ_t m_t·x_t / Σ_t m_t, scaled to unit length. */

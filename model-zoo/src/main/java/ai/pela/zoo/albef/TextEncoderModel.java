@@ -55,6 +55,14 @@ public final class TextEncoderModel {
         return sd.output(TextEncoder.placeholders(batch, wordTable, length), names);
     }
 
+    /** Each Linear's input rows [N·L, d_in] for a batch (padding rows included), by the Linear's name. */
+    public Map<String, INDArray> linearInputs(TokenBatch batch) {
+        Map<String, INDArray> byVariable = outputs(batch, List.copyOf(handles.linearInputs().values()));
+        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        handles.linearInputs().forEach((linear, variable) -> out.put(linear, byVariable.get(variable)));
+        return out;
+    }
+
     /**
      * Lets go of the arrays of the last forward pass ({@link ai.pela.zoo.train.NativeMemory#forget}); only for a model
      * that no other thread is running, such as a trainer's teacher.

@@ -99,7 +99,7 @@ class MiniLmDistillationTest {
         return TextEncoderModel.create(config, spec, w, LENGTH, "student");
     }
 
-    private static float[][] embed(TextEncoderModel m, List<String> texts) {
+    static float[][] embed(TextEncoderModel m, List<String> texts) {
         BertTokenizer tok = BertTokenizer.bertBaseUncased();
         float[][] out = new float[texts.size()][];
         for (int i = 0; i < texts.size(); i += BATCH) {
@@ -111,7 +111,7 @@ class MiniLmDistillationTest {
         return out;
     }
 
-    private static List<String> naturalSentences() throws IOException {
+    static List<String> naturalSentences() throws IOException {
         JsonNode cases = new ObjectMapper().readTree(Fixtures.resource("/text/bert_uncased_tokenization.json").toFile())
                 .get("cases");
         List<String> out = new ArrayList<>();
