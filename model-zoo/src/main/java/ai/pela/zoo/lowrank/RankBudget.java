@@ -53,7 +53,7 @@ public final class RankBudget {
 
     /** Ranks for {@code layers} whose factors hold at most {@code share} of their dense weights' parameters. */
     public static Map<String, Integer> allocate(List<Layer> layers, double share) {
-        new RankPolicy.Budget(share); // checks the share
+        RankPolicy.Budget.checkShare(share);
         long dense = layers.stream().mapToLong(Layer::denseParams).sum();
         return allocate(layers, (long) Math.floor(share * dense));
     }

@@ -17,6 +17,10 @@ public sealed interface RankPolicy {
     /** The factors of all decomposed Linears together hold {@code share} of their dense weights' parameters. */
     record Budget(double share) implements RankPolicy {
         public Budget {
+            checkShare(share);
+        }
+
+        static void checkShare(double share) {
             if (!(share > 0 && share <= 1)) {
                 throw new PelaException("param-budget must be a share of the decomposable parameters in (0, 1], got " + share);
             }
