@@ -61,6 +61,12 @@ class MiniLmActivationAwareTest {
                 rows.put(name, EmbeddingAgreement.of(t, MiniLmDistillationTest.embed(student, heldOut)));
             }
         }
+        // Ranks from the plain spectra, factors activation-aware: does the budget then add to activation-aware SVD?
+        LowRankSpec plainBudget = LowRank.plan(linears, teacherWeights, budget, LowRank.ALBEF_OMIT, Map.of());
+        TextEncoderModel mixed = TextEncoderModel.create(config, plainBudget,
+                LowRank.decompose(teacherWeights, plainBudget, scales), LENGTH, "student");
+        rows.put("budget on plain spectra, activation-aware factors (" + params(linears, plainBudget) + " Linear params)",
+                EmbeddingAgreement.of(t, MiniLmDistillationTest.embed(mixed, heldOut)));
         StringBuilder log = new StringBuilder("MiniLM naive κ=3 students, " + heldOut.size() + " held-out sentences:");
         rows.forEach((k, v) -> log.append("\n  ").append(k).append(": ").append(v));
         LOG.info(log.toString());

@@ -11,6 +11,8 @@ import ai.pela.zoo.testing.Fixtures;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The greedy allocator against exhaustive enumeration on hand-made spectra. With non-increasing gains the greedy is
@@ -96,6 +98,33 @@ class RankBudgetTest {
         assertThat(factors).isLessThanOrEqualTo(dense / 2).isGreaterThan(dense / 2 - 240); // within the dearest step (fc1, fc2)
         assertThat(spec.kappa()).isCloseTo((double) dense / factors, within(1e-12));
         assertThat(new java.util.HashSet<>(spec.ranks().values())).as("ranks differ per Linear").hasSizeGreaterThan(1);
+    }
+
+    @Test
+    void activationWeightedGainsKeepTheWeightsEnergySoSmallInputsDoNotStarveALinear() {
+        ModelConfig cfg = Fixtures.config("vit_token");
+        var weights = Fixtures.weights("vit_token");
+        INDArray w = weights.get("blocks.0.mlp.fc2.weight");
+        INDArray scale = org.nd4j.linalg.factory.Nd4j.linspace(0.5, 2.0, w.size(1), DataType.DOUBLE);
+        double[] plain = RankBudget.gains(w, null);
+        double[] big = RankBudget.gains(w, scale);
+        double[] small = RankBudget.gains(w, scale.mul(1e-3));
+        assertThat(java.util.Arrays.stream(big).sum()).isCloseTo(java.util.Arrays.stream(plain).sum(), within(1e-9 * big[0] * big.length));
+        assertThat(small).containsExactly(big, within(1e-9 * big[0]));
+        assertThat(big).isNotEqualTo(plain); // the activations still shape the spectrum
+
+        // Every Linear's inputs a thousand times smaller: the same ranks as at full size.
+        var linears = ai.pela.zoo.vit.VitLayout.linears(cfg);
+        Map<String, INDArray> full = new java.util.HashMap<>();
+        Map<String, INDArray> tiny = new java.util.HashMap<>();
+        for (var l : linears) {
+            INDArray s = org.nd4j.linalg.factory.Nd4j.linspace(0.5, 2.0, l.dIn(), DataType.DOUBLE);
+            full.put(l.name(), s);
+            tiny.put(l.name(), l.name().endsWith("fc2") ? s.mul(1e-3) : s);
+        }
+        RankPolicy half = new RankPolicy.Budget(0.5);
+        assertThat(LowRank.plan(linears, weights, half, LowRank.VIT_OMIT, tiny).ranks())
+                .isEqualTo(LowRank.plan(linears, weights, half, LowRank.VIT_OMIT, full).ranks());
     }
 
     private static long cost(List<RankBudget.Layer> layers, Map<String, Integer> ranks) {
