@@ -2,7 +2,7 @@
 # Issue 24's measurement: naive (SVD only) and PELA (short pretrain) students of the demo teacher under
 # uniform / budget ranks and plain / activation-aware SVD, every budget student at the uniform student's share of the
 # decomposed Linears' parameters (so the same parameters up to less than one rank step).
-# Usage (repository root, after `submit/pela demo --prepare-only --out $OUT`):
+# Usage (repository root, after `submit/pela demo --prepare-only --out $OUT`; env TEACHER: another teacher dir):
 #   bench/rank_policies.sh OUT KAPPA ROUNDS [NAMES]   ROUNDS: pretrain rounds (0 = the demo's one epoch; none = naive
 #   only); NAMES: a subset of "uniform uniform_aa budget budget_aa" (default all four)
 # Prints one line per student: name, params, naive top-1 (and PELA top-1) on the 10,000 test images.
@@ -12,7 +12,7 @@ KAPPA=${2:-2}
 ROUNDS=${3:-0}
 NAMES=${4:-uniform uniform_aa budget budget_aa}
 DATA=$OUT/data/fashion-mnist
-T=conf/demo/teacher
+T=${TEACHER:-conf/demo/teacher}   # the teacher's directory (config.json, model.safetensors)
 CAL="--calibration $DATA/train --calibration-images 256"
 top1() { python3 -c "import json,sys; print('%.2f' % (100 * json.load(open(sys.argv[1]))['top1']))" "$1"; }
 evaluate() { submit/pela evaluate --recipe conf/demo.conf --set data.root="$DATA" --model "$1" --split val --out "$2" >/dev/null 2>&1; }
