@@ -124,7 +124,7 @@ final class LinkAuth {
     static void refuse(Socket s, String where, Throwable why) {
         long n = REFUSED.incrementAndGet();
         LOG.warn("{}: refused a connection from {}: {} ({} refused in this process)", where,
-                s.getRemoteSocketAddress(), why.toString(), n);
+                s.getRemoteSocketAddress(), why instanceof Refused ? why.getMessage() : why.toString(), n);
         try {
             s.close();
         } catch (IOException ignored) {

@@ -61,7 +61,7 @@ final class RingExchange implements RoundExchange {
 
     /** Tests only: runs after each attempt's rendezvous opens and before its tasks start. */
     interface RendezvousProbe {
-        void opened(String address, WireSecurity security, RingSecret secret, int size);
+        void opened(String address, WireSecurity security, RingSecret secret, int size, String keyPrefix);
     }
 
     static volatile RendezvousProbe rendezvousProbe;
@@ -110,7 +110,7 @@ final class RingExchange implements RoundExchange {
             rendezvous.open(RingStage.attemptKey(in), tasks.size());
             RendezvousProbe probe = rendezvousProbe;
             if (probe != null) {
-                probe.opened(rendezvous.address(), security, secret, tasks.size());
+                probe.opened(rendezvous.address(), security, secret, tasks.size(), RingStage.attemptKey(in));
             }
             try {
                 RingResult sum = RingResult.zero();
