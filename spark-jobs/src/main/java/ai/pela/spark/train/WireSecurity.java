@@ -25,6 +25,11 @@ public enum WireSecurity {
         };
     }
 
+    /** {@link #parse}, plus "none": the benchmark's baseline without a handshake. */
+    public static WireSecurity parseForBench(String s, String key) {
+        return s.equalsIgnoreCase("none") ? NONE : parse(s, key);
+    }
+
     /** The mode the run uses on a cluster configured by {@code conf}: never SPARK. */
     WireSecurity resolve(SparkConf conf) {
         if (this != SPARK) {
