@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
@@ -32,8 +33,10 @@ import java.util.function.UnaryOperator;
  * {@link RingRendezvous}; each step's send runs on a second
  * thread while the receive runs on the caller's, so two ranks sending to each other cannot block on full buffers.
  *
- * <p>On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve the bytes. With BF16
- * every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
+ * <p>Each link starts with {@link LinkAuth}'s handshake: a rank accepts only the connection that proves it is its
+ * previous rank of this attempt, and with {@link WireSecurity#ENCRYPT} the link's bytes travel in AES-GCM frames
+ * ({@link SealedStreams}). On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve
+ * the bytes. With BF16 every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
  */
 final class Ring implements Closeable {
     private static final int CONNECT_TIMEOUT_MS = 60_000;
@@ -107,7 +110,7 @@ final class Ring implements Closeable {
         }
         int prev = (rank + size - 1) % size;
         int next = (rank + 1) % size;
-        java.util.concurrent.atomic.AtomicReference<Socket> toNext = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<Socket> toNext = new AtomicReference<>();
         Socket fromPrev = null;
         ExecutorService connector = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pela-ring-connect-" + rank);
@@ -128,10 +131,10 @@ final class Ring implements Closeable {
             // connects (to the next) and accepts (from the previous), so doing one after the other would deadlock.
             Future<LinkAuth.Session> outSession = connector.submit(() -> connectNext(addresses[next], toNext, link,
                     link.context(rank, next)));
-            LinkAuth.Session[] inSession = new LinkAuth.Session[1];
-            fromPrev = acceptPrevious(server, rank, prev, link, killed, inSession);
+            Accepted in = acceptPrevious(server, rank, prev, link, killed);
+            fromPrev = in.socket();
             LinkAuth.Session out = await(outSession, killed, "ring: rank " + rank + " connecting to rank " + next);
-            return new Ring(rank, size, toNext.get(), fromPrev, out, inSession[0], notes, killed);
+            return new Ring(rank, size, toNext.get(), fromPrev, out, in.session(), notes, killed);
         } catch (IOException | RuntimeException e) {
             closeQuietly(fromPrev);
             connector.shutdownNow();
@@ -170,7 +173,7 @@ final class Ring implements Closeable {
         }
     }
 
-    private static LinkAuth.Session connectNext(String address, java.util.concurrent.atomic.AtomicReference<Socket> into,
+    private static LinkAuth.Session connectNext(String address, AtomicReference<Socket> into,
             Link link, String context) throws IOException {
         int colon = address.lastIndexOf(':');
         Socket s = new Socket();
@@ -186,8 +189,11 @@ final class Ring implements Closeable {
      * Takes connections until one proves it is rank {@code prev} of this attempt. The others — strangers, junk, a
      * task of another round — are closed, counted and logged; each has {@link #handshakeTimeoutMs} to prove itself.
      */
-    private static Socket acceptPrevious(ServerSocket server, int rank, int prev, Link link, BooleanSupplier killed,
-            LinkAuth.Session[] session) throws IOException {
+    private record Accepted(Socket socket, LinkAuth.Session session) {
+    }
+
+    private static Accepted acceptPrevious(ServerSocket server, int rank, int prev, Link link, BooleanSupplier killed)
+            throws IOException {
         String what = "ring: rank " + rank + " waiting for rank " + prev + " to connect";
         long deadline = System.nanoTime() + CONNECT_TIMEOUT_MS * 1_000_000L;
         while (true) {
@@ -196,8 +202,7 @@ final class Ring implements Closeable {
             try {
                 s.setTcpNoDelay(true);
                 s.setSoTimeout(handshakeTimeoutMs);
-                session[0] = LinkAuth.accept(s, link.mode(), link.secret(), link.context(prev, rank));
-                return s;
+                return new Accepted(s, LinkAuth.accept(s, link.mode(), link.secret(), link.context(prev, rank)));
             } catch (Exception e) {
                 LinkAuth.refuse(s, "ring: rank " + rank + "'s link from rank " + prev, e);
             }

@@ -42,6 +42,31 @@ class RingRendezvousTest {
         }
     }
 
+    /** Registrations are read concurrently: a stranger who connects first and says nothing delays no task. */
+    @Test
+    void aSilentConnectionDelaysNoTask() throws Exception {
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET);
+             java.net.Socket silent = new java.net.Socket()) {
+            r.open("run/3/0/", 2);
+            int colon = r.address().lastIndexOf(':');
+            silent.connect(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(r.address().substring(colon + 1))));
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                long t0 = System.nanoTime();
+                Future<String[]> a = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 0, 2, "a",
+                        () -> false, WireSecurity.AUTH, SECRET));
+                Future<String[]> b = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 1, 2, "b",
+                        () -> false, WireSecurity.AUTH, SECRET));
+                assertThat(a.get(30, TimeUnit.SECONDS)).containsExactly("a", "b");
+                assertThat(b.get(30, TimeUnit.SECONDS)).containsExactly("a", "b");
+                // Read one after the other, the tasks would wait out the stranger's 10 s deadline first.
+                assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     /**
      * A task of an attempt the driver already gave up — Spark can still start it, or it can arrive late — fails at
      * once instead of waiting for peers that will never come, so it frees its task slot for the re-run.
