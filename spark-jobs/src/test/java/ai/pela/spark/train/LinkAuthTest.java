@@ -41,17 +41,14 @@ class LinkAuthTest {
         server.close();
     }
 
-    /** Accepts one connection and runs the accepting handshake on it; the future fails when it is refused. */
+    /**
+     * Accepts one connection, runs the accepting handshake on it and closes it; the future fails when it is refused.
+     */
     Future<LinkAuth.Session> acceptOne(WireSecurity mode, String context) {
         return pool.submit(() -> {
-            Socket s = server.accept();
-            s.setSoTimeout(5000);
-            try {
+            try (Socket s = server.accept()) {
+                s.setSoTimeout(5000);
                 return LinkAuth.accept(s, mode, SECRET, context);
-            } finally {
-                if (mode != WireSecurity.ENCRYPT) {
-                    s.close();
-                }
             }
         });
     }
