@@ -3,6 +3,7 @@ package ai.pela.cli;
 import ai.pela.spark.bench.AveragingBench;
 import ai.pela.spark.bench.Timing;
 import ai.pela.spark.train.ParameterAveraging;
+import ai.pela.spark.train.WireSecurity;
 import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
 import ai.pela.spark.bench.BenchSettings;
@@ -95,8 +96,17 @@ final class BenchCommand implements Callable<Integer> {
     int avgRounds;
 
     @Option(names = "--exchange", split = ",", defaultValue = "tree,ring/fp32,ring/bf16", description = "Averaging: the "
-            + "exchanges to measure, tree or ring[/fp32|/bf16] (default: ${DEFAULT-VALUE}).")
+            + "exchanges to measure, tree or ring[/fp32|/bf16][/auth|/encrypt|/none] (default: ${DEFAULT-VALUE}; a ring "
+            + "without a security mode follows the cluster's settings, README: Security).")
     List<String> exchanges;
+
+    @Option(names = "--avg-k", split = ",", defaultValue = "1,4,16", description = "Averaging: local steps k per "
+            + "configuration (default: ${DEFAULT-VALUE}).")
+    int[] avgKs;
+
+    @Option(names = "--ring-values", defaultValue = "0", description = "Averaging: also time the ring all-reduce alone "
+            + "(2 ranks on loopback) on this many values, for every --exchange ring entry (default: ${DEFAULT-VALUE}, off).")
+    int ringValues;
 
     @Option(names = "--round-latency-s", defaultValue = "0.075", description = "Cost model: fixed seconds per round"
             + " (task scheduling, result collection); replaced by the measured value when the averaging section runs"
@@ -163,10 +173,15 @@ final class BenchCommand implements Callable<Integer> {
                 String[] parts = e.split("/");
                 ParameterAveraging.Exchange ex = ParameterAveraging.Exchange.parse(parts[0], "--exchange");
                 WirePrecision wp = WirePrecision.parse(parts.length > 1 ? parts[1] : "fp32", "--exchange");
-                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16},
-                        avgRounds, work, ex, wp);
+                WireSecurity ws = parts.length > 2 ? WireSecurity.parseForBench(parts[2], "--exchange")
+                        : WireSecurity.SPARK;
+                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, avgKs, avgRounds, work, ex,
+                        wp, ws);
                 splits.stream().filter(x -> x.workers() == 2).forEach(x -> latencies.add(x.aggregate()));
                 add(rows, AveragingBench.rows(demo, splits, e));
+                if (ringValues > 0 && ex == ParameterAveraging.Exchange.RING) {
+                    add(rows, List.of(AveragingBench.ringAlone(ringValues, wp, ws, e)));
+                }
             }
             // The cost model's fixed per-round latency: the aggregate time of the 1 MB model with 2 workers.
             roundLatencyS = Timing.median(latencies.stream().mapToDouble(Double::doubleValue).toArray());

@@ -119,7 +119,8 @@ public final class TrainRun {
                 p.totalRounds());
         MetricsLog metrics = new MetricsLog(storage, p.runDir(), p.start().roundsDone());
         ParameterAveraging.Settings settings = new ParameterAveraging.Settings(t.workers(), t.localSteps(),
-                p.totalRounds(), p.config().checkpoint().everyRounds(), p.config().seed(), t.exchange(), t.precision());
+                p.totalRounds(), p.config().checkpoint().everyRounds(), p.config().seed(), t.exchange(), t.precision(),
+                t.security());
         TrainState end = new ParameterAveraging(sc, spec.apply(p.hyper(distil)), p.setup().source(), p.plan(), settings,
                 p.checkpoints(), metrics).listener(listener).resources(p.gpus()).run(p.start());
         return new Outcome(end, unflatten(end.params(), p.setup().initial(), p.setup().order()), metrics.rounds());
