@@ -56,6 +56,14 @@ class ChartsTest {
     }
 
     @Test
+    void kappaSweepChartIsADecodablePngAndNeedsPoints() throws IOException {
+        Path png = Charts.kappaSweep(ReportFixtures.sweep(), ReportFixtures.rows().get(0), tmp.resolve("sweep.png"));
+        assertDecodable(png, Charts.WIDTH, Charts.HEIGHT);
+        assertThatThrownBy(() -> Charts.kappaSweep(List.of(), null, tmp.resolve("none.png")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("none.png").hasMessageContaining("no point");
+    }
+
+    @Test
     void rankChartWithFullRanksWidensForManyLayers() throws IOException {
         ModelConfig vit = ReportFixtures.demoVit();
         LowRankSpec spec = LowRank.plan(vit, 2.0, LowRank.VIT_OMIT);
