@@ -51,6 +51,9 @@ public final class Charts {
     private static final int PIXELS_PER_LAYER = 26;
     /** Beyond this many rounds, point markers merge into a smear; the lines alone read better. */
     private static final int MAX_POINTS_WITH_MARKERS = 60;
+    /** Width of a character of the 12-point axis labels, rounded up, and the angle that long labels are drawn at. */
+    private static final int PIXELS_PER_LABEL_CHAR = 8;
+    private static final int LONG_LABEL_ROTATION = 20;
     /** Loss components spanning more than this factor are drawn on a log scale, or the small ones look flat at 0. */
     private static final double LOG_SCALE_SPAN = 30;
     private static final Color FULL_RANK_COLOUR = new Color(0xC8, 0xD3, 0xE0);
@@ -152,6 +155,8 @@ public final class Charts {
                 .xAxisTitle("model").yAxisTitle("top-1 accuracy (%)").build();
         style(chart.getStyler());
         chart.getStyler().setLegendVisible(false);
+        // Long names (the ablation's rows) would run into each other under their bars: turn them then.
+        chart.getStyler().setXAxisLabelRotation(labelsOverlap(names) ? LONG_LABEL_ROTATION : 0);
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsPosition(0.95);
@@ -163,6 +168,12 @@ public final class Charts {
         chart.getStyler().setSeriesColors(new Color[] {ACCURACY_COLOUR});
         chart.addSeries("top-1 %", names, values);
         return save(chart, file);
+    }
+
+    /** Whether the category names, side by side at about 8 px a character, need more than their bars' width. */
+    static boolean labelsOverlap(List<String> names) {
+        int longest = names.stream().mapToInt(String::length).max().orElse(0);
+        return longest * PIXELS_PER_LABEL_CHAR > (WIDTH - 100) / Math.max(1, names.size());
     }
 
     // ---------------------------------------------------------------------------------------------- kappa sweep

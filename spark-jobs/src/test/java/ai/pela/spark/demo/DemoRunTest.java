@@ -74,14 +74,14 @@ class DemoRunTest {
         return teacher;
     }
 
-    /** conf/demo.conf as the demo loads it, with the teacher, the data and a short schedule. */
+    /** conf/demo.conf as the demo loads it, with the teacher, the data, kappa 2 (the sweep's first) and a short schedule. */
     private static Recipe recipe(Path data) {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("data.root", data.toString());
         settings.put("model.config", teacherDir.resolve("config.json").toString());
         settings.put("model.weights", teacherDir.resolve("model.safetensors").toString());
         settings.put("run-dir", out.resolve("pela").toString());
-        return Recipe.load(new File("../conf/demo.conf"), settings, List.of("train.batch-size=16",
+        return Recipe.load(new File("../conf/demo.conf"), settings, List.of("model.kappa=2", "train.batch-size=16",
                 "train.local-steps=2", "train.epochs=1", "eval.batch-size=32", "checkpoint.every-rounds=2"));
     }
 

@@ -56,6 +56,15 @@ class ChartsTest {
     }
 
     @Test
+    void accuracyChartTurnsOnlyNamesThatWouldOverlap() throws IOException {
+        assertThat(Charts.labelsOverlap(List.of("teacher", "naive_lowrank", "pela"))).isFalse();
+        List<ModelRow> ablation = ReportFixtures.ablation().stream().map(AblationRow::model).toList();
+        List<String> labels = ReportFixtures.ablation().stream().map(AblationRow::label).toList();
+        assertThat(Charts.labelsOverlap(labels)).isTrue();
+        assertDecodable(Charts.accuracy(ablation, "Table 7", tmp.resolve("ablation.png")), Charts.WIDTH, Charts.HEIGHT);
+    }
+
+    @Test
     void kappaSweepChartIsADecodablePngAndNeedsPoints() throws IOException {
         Path png = Charts.kappaSweep(ReportFixtures.sweep(), ReportFixtures.rows().get(0), tmp.resolve("sweep.png"));
         assertDecodable(png, Charts.WIDTH, Charts.HEIGHT);
