@@ -63,10 +63,6 @@ public final class DemoRun {
                 throw new PelaException("--sweep: a kappa is given twice in " + sweepKappas);
             }
         }
-
-        public static Options defaults() {
-            return new Options(false, List.of());
-        }
     }
 
     /** The results, as printed and written; {@code seconds} is the wall time of each part (demo, ablation, sweep). */

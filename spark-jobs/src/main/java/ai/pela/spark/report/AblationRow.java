@@ -17,9 +17,4 @@ public record AblationRow(String label, Boolean fd, Boolean rwp, ModelRow model)
             throw new IllegalArgumentException(label + ": ablation row without its model's results");
         }
     }
-
-    /** Whether this row's student was fine-tuned (with or without the teacher). */
-    public boolean trained() {
-        return fd != null;
-    }
 }
