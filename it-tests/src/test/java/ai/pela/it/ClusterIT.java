@@ -74,7 +74,7 @@ class ClusterIT {
     }
 
     private static String[] pretrain(Path runDir, String... extra) {
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist");
         List<String> a = new ArrayList<>(List.of("pretrain",
                 "--set", "run-dir=\"" + runDir + "\"",
                 "--set", "data.root=\"" + data + "\"",
@@ -426,7 +426,7 @@ class ClusterIT {
         assertThat(preset.exit()).isEqualTo(2);
         assertThat(preset.stderr()).contains("unknown preset 'vit_gigantic'");
 
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher/model.safetensors");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist/model.safetensors");
         byte[] weights = Files.readAllBytes(teacher);
         Path cut = Files.write(dir.resolve("cut-teacher.safetensors"), Arrays.copyOf(weights, weights.length - 1000));
         assertUserError(pretrain(dir.resolve("bad-teacher"), "--set", "model.weights=\"" + cut + "\""),

@@ -119,7 +119,7 @@ class HdfsIT {
         storage = new Storage(hdfs.conf());
 
         upload(localData, hdfs.at("/data/fmnist"));
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist");
         for (String f : List.of("config.json", "model.safetensors")) {
             fs.copyFromLocalFile(hpath(teacher.resolve(f).toUri().toString()), hpath(hdfs.at("/models/teacher/" + f)));
         }
@@ -423,7 +423,7 @@ class HdfsIT {
 
     private static List<Sample> localVal() {
         Recipe local = Recipe.parse("pela.data.root = \"" + localData + "\"");
-        ModelConfig cfg = ConfigJson.read(StandaloneCluster.repoRoot().resolve("conf/demo/teacher/config.json"));
+        ModelConfig cfg = ConfigJson.read(StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist/config.json"));
         return DataSetup.forEvaluation(Storage.local(), DataSettings.from(local), cfg, "val").train();
     }
 
