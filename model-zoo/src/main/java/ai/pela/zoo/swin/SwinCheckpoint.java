@@ -70,8 +70,8 @@ public final class SwinCheckpoint {
             if (m.matches()) {
                 int s = Integer.parseInt(m.group(1));
                 if (s == 0) {
-                    throw new PelaException(source + ": '" + k + "': a timm-layout checkpoint (head.fc or a last-stage "
-                            + "downsample) cannot have a downsample at the start of stage 0");
+                    throw new PelaException(source + ": '" + k + "': the checkpoint mixes the official layout (a downsample at "
+                            + "the end of stage 0) and timm's (head.fc or a downsample in the last stage)");
                 }
                 k = SwinLayout.downsamplePrefix(s - 1) + m.group(2);
             } else if (k.startsWith("head.fc.")) {
