@@ -71,6 +71,10 @@ public final class PelaStep implements TrainStep {
         if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
             throw new PelaException("alpha and beta must be 0 without a teacher");
         }
+        if (hyper.fdPoints() != ai.pela.zoo.loss.FdPoints.BLOCKS) {
+            throw new PelaException("the ViT PELA step distils every block's output (fd-points = blocks); fd-points = "
+                    + hyper.fdPoints().name().toLowerCase(java.util.Locale.ROOT) + " is implemented for Swin only");
+        }
     }
 
     private EngineLosses.WeightPerturbation weightPerturbation(StateDict teacherWeights) {
