@@ -20,6 +20,10 @@ Per config ("a", "b"), in fixtures/swin/<cfg>/:
 Gradient sets: "dense_ce" (label-smoothed CE of the teacher), "blocks_code" (student, CE + alpha*L_fd over every
 block in the code form + beta*L_rwp code form), "final_paper" (student, L_fd on the final pooled feature in the
 paper form, L_rwp paper form). Float32 model, checked against a float64 autograd run.
+
+Also fixtures/swin/vit_k2_final.safetensors: the ViT engine's fd-points = final (the same L_fd on the pooled
+feature, code form) for the kappa = 2 student of fixtures/vit_token (make_fixtures.py), every parameter's gradient of
+CE + alpha*L_fd + beta*L_rwp (code forms) as "grad.<key>", and the losses.
 """
 
 import math
@@ -408,9 +412,54 @@ def generate(tag, cfg, seed):
     print(f"swin/{tag}: ranks {dict(ranks)}")
 
 
+def vit_final():
+    """The ViT PELA loss with L_fd on the pooled feature (what the head sees), code forms, float64-checked."""
+    import make_engine_fixtures as mef
+    teacher, _, _ = mef.load_model("vit_token")
+    student, _, ranks = mef.load_model("vit_token_lowrank_k2")
+    x = mef.load_input("vit_token")
+    labels = torch.tensor(mef.LABELS)
+    results = []
+    for dtype in (torch.float32, torch.float64):
+        t = teacher.to(dtype)
+        s = student.to(dtype)
+        s.zero_grad()
+        pooled = {}
+        hooks = [m.head.register_forward_pre_hook(lambda _m, inp, key=key: pooled.__setitem__(key, inp[0]))
+                 for key, m in (("t", t), ("s", s))]
+        with torch.no_grad():
+            t(x.to(dtype))
+        t_w = OrderedDict((n, t.get_submodule(n).weight.detach()) for n in ranks)
+        logits, _ = s(x.to(dtype))
+        for h in hooks:
+            h.remove()
+        base = F.cross_entropy(logits, labels, label_smoothing=mef.SMOOTHING)
+        fd = F.mse_loss(pooled["s"], pooled["t"].detach())
+        rwp = mef.rwp_loss(mef.rwp_terms(s, ranks, t_w), "code")
+        total = base + mef.ALPHA * fd + mef.BETA * rwp
+        total.backward()
+        grads = OrderedDict((k, p.grad.detach().clone()) for k, p in s.named_parameters())
+        results.append(([v.item() for v in (total, base, fd, rwp)], grads))
+    teacher.float()
+    student.float()
+    (l32, g32), (l64, g64) = results
+    worst = max(mf.max_abs(g32[k].double(), g64[k]) / g64[k].abs().max().item() for k in g32)
+    mf.check(worst, 1e-4, "vit final: float32 vs float64 gradients")
+    out = OrderedDict()
+    for name, v in zip(("loss", "loss.base", "loss.fd", "loss.rwp"), l64):
+        out[name] = torch.tensor([v], dtype=torch.float32)
+    for name, v in (("alpha", mef.ALPHA), ("beta", mef.BETA), ("smoothing", mef.SMOOTHING), ("rwp_eps", mef.RWP_EPS)):
+        out[name] = torch.tensor([v], dtype=torch.float32)
+    for k, g in g64.items():
+        out["grad." + k] = g.float().contiguous()
+    mf.write_safetensors(os.path.join(OUT_DIR, "vit_k2_final.safetensors"), out)
+    print(f"swin/vit_k2_final: losses {l64}")
+
+
 def main():
     for i, (tag, cfg) in enumerate(CONFIGS.items()):
         generate(tag, cfg, 100 + 10 * i)
+    vit_final()
 
 
 if __name__ == "__main__":

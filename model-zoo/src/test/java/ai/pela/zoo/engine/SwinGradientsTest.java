@@ -148,14 +148,6 @@ class SwinGradientsTest {
         assertThat(last).isLessThan(0.9 * first);
     }
 
-    @Test
-    void fdPointsFinalIsRejectedByTheVitStep() {
-        StepHyper hyper = StepHyper.supervised(1e-3, 0.05, 0).withFdPoints(FdPoints.FINAL);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PelaStep(Fixtures.config("vit_token"),
-                Fixtures.weights("vit_token"), null, null, hyper))
-                .hasMessageContaining("fd-points = final");
-    }
-
     private static SwinPelaStep studentStep(String set, String variant, CosineSchedule schedule) {
         StateDict ref = refs(set);
         boolean code = variant.endsWith("code");
