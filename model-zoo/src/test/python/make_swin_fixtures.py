@@ -15,7 +15,8 @@ Per config ("a", "b"), in fixtures/swin/<cfg>/:
   teacher.safetensors   the dense model's weights (official keys)
   student.safetensors   its PELA student at kappa = 1.5 with the Swin omit list (SVD factors, sqrt(S) on both sides)
   refs.safetensors      input, labels, teacher logits and block outputs, student logits and block outputs and
-                        pooled features, and gradients (see GRADIENT SETS below) as "<set>.grad.<key>" with their
+                        pooled features, the buffers real checkpoints carry ("buffer.<block>.attn.relative_position_index",
+                        "buffer.<block>.attn_mask", as float32), and gradients (see GRADIENT SETS below) as "<set>.grad.<key>" with their
                         losses "<set>.loss", "<set>.loss.base", "<set>.loss.fd", "<set>.loss.rwp"
 Gradient sets: "dense_ce" (label-smoothed CE of the teacher), "blocks_code" (student, CE + alpha*L_fd over every
 block in the code form + beta*L_rwp code form), "final_paper" (student, L_fd on the final pooled feature in the
@@ -247,8 +248,11 @@ def torchvision_crosscheck(model, cfg, x):
     tv.eval()
     tsd = tv.state_dict()
     renamed = OrderedDict((torchvision_key(k), v) for k, v in model.state_dict().items())
+    ours = {torchvision_key(n + ".relative_position_index"): b for n, b in
+            ((n, m.relative_position_index) for n, m in model.named_modules() if isinstance(m, WindowAttention))}
     for k in tsd:
         if k.endswith("relative_position_index"):
+            assert torch.equal(tsd[k].view(-1), ours[k].view(-1)), k
             renamed[k] = tsd[k]
     assert set(renamed) == set(tsd), sorted(set(renamed) ^ set(tsd))
     tv.load_state_dict(renamed, strict=True)
@@ -402,6 +406,12 @@ def generate(tag, cfg, seed):
     refs["student.pooled"] = s_pooled.contiguous()
     for i, f in enumerate(s_feats):
         refs[f"student.block.{i}"] = f.contiguous()
+    for s_idx, stage in enumerate(teacher.layers):
+        for j, blk in enumerate(stage.blocks):
+            prefix = f"buffer.layers.{s_idx}.blocks.{j}."
+            refs[prefix + "attn.relative_position_index"] = blk.attn.relative_position_index.float().contiguous()
+            if blk.attn_mask is not None:
+                refs[prefix + "attn_mask"] = blk.attn_mask.float().contiguous()
     gradient_set(refs, "dense_ce", teacher, None, x, labels)
     gradient_set(refs, "blocks_code", student, ranks, x, labels, teacher, "blocks", "code")
     gradient_set(refs, "final_paper", student, ranks, x, labels, teacher, "final", "paper")

@@ -11,6 +11,7 @@ import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.swin.SwinConfig;
 import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.swin.SwinModel;
+import ai.pela.zoo.swin.SwinWindows;
 import ai.pela.zoo.testing.Fixtures;
 import ai.pela.zoo.train.AdamW;
 import ai.pela.zoo.train.CosineSchedule;
@@ -99,6 +100,35 @@ class SwinGradientsTest {
         double e = relativeError(logits, refs(set).get("student.logits"));
         System.out.printf("swin %s: SVD student logits rel %.2e%n", set, e);
         assertThat(e).isLessThan(1e-4);
+    }
+
+    /** The buffers real checkpoints carry, as the model computes them, equal the official code's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"a", "b"})
+    void relativePositionIndexAndShiftMaskEqualTheOfficialBuffers(String set) {
+        SwinConfig c = config(set);
+        StateDict ref = refs(set);
+        int masks = 0;
+        for (int s = 0; s < c.numStages(); s++) {
+            for (int j = 0; j < c.depths().get(s); j++) {
+                String prefix = "buffer." + SwinLayout.blockPrefix(s, j);
+                int w = c.window(s);
+                float[] index = ref.get(prefix + "attn.relative_position_index").reshape(-1).toFloatVector();
+                int[] ours = SwinWindows.relativePositionIndex(w);
+                assertThat(ours).hasSize(index.length);
+                for (int p = 0; p < ours.length; p++) {
+                    assertThat((float) ours[p]).as("%s index %d", prefix, p).isEqualTo(index[p]);
+                }
+                float[] mask = SwinWindows.shiftMask(c.resolution(s), w, c.shift(s, j));
+                if (ref.contains(prefix + "attn_mask")) {
+                    assertThat(mask).as(prefix).containsExactly(ref.get(prefix + "attn_mask").reshape(-1).toFloatVector());
+                    masks++;
+                } else {
+                    assertThat(mask).as(prefix).isNull();
+                }
+            }
+        }
+        assertThat(masks).isEqualTo(set.equals("a") ? 2 : 1);
     }
 
     static Stream<Arguments> denseSets() {
