@@ -161,7 +161,10 @@ public final class Vit {
         forward(a, images, features, FdPoints.BLOCKS);
     }
 
-    /** As above; with {@link FdPoints#FINAL} the pooled feature [N, D] (what the head sees) goes into {@code features.get(0)}. */
+    /**
+     * As above; with {@link FdPoints#FINAL} the pooled feature [N, D] (what the head sees) goes into
+     * {@code features.get(0)} instead.
+     */
     public void forward(Activations a, INDArray images, List<INDArray> features, FdPoints points) {
         k.pass(() -> forwardPass(a, images, features, points));
     }

@@ -19,9 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The single-device PELA step on the engine: the frozen teacher's forward (its block outputs, or its pooled feature
- * with {@link FdPoints#FINAL}, copied into this step's buffers), the student's forward, L = L_base + α·L_fd + β·L_rwp with every term's gradient computed in the
- * same pass as its value, the student's backward into one flat gradient vector, then clipping, the schedule's
- * learning rate and one AdamW update of the flat parameter vector.
+ * with {@link FdPoints#FINAL}, copied into this step's buffers), the student's forward, L = L_base + α·L_fd +
+ * β·L_rwp with every term's gradient computed in the same pass as its value, the student's backward into one flat
+ * gradient vector, then clipping, the schedule's learning rate and one AdamW update of the flat parameter vector.
  *
  * <p>Every buffer is allocated once per batch size ({@link Vit.Activations}); a steady-state step allocates
  * nothing but a few small objects.
