@@ -22,6 +22,11 @@ Gradient sets: "dense_ce" (label-smoothed CE of the teacher), "blocks_code" (stu
 block in the code form + beta*L_rwp code form), "final_paper" (student, L_fd on the final pooled feature in the
 paper form, L_rwp paper form). Float32 model, checked against a float64 autograd run.
 
+fixtures/swin/a/steps.safetensors: three whole PELA steps of set a's student (blocks, code forms) with gradient
+clipping, warm-up + cosine schedule and torch.optim.AdamW with the official Swin groups (no decay on 1-D parameters
+and relative_position_bias_table): lr, pre-clip gradient norm and losses per step ("lr.<s>", "norm.<s>",
+"total.<s>", "fd.<s>", "rwp.<s>") and every parameter after the last step ("after.<key>"), float64 trajectory.
+
 Also fixtures/swin/vit_k2_final.safetensors: the ViT engine's fd-points = final (the same L_fd on the pooled
 feature, code form) for the kappa = 2 student of fixtures/vit_token (make_fixtures.py), every parameter's gradient of
 CE + alpha*L_fd + beta*L_rwp (code forms) as "grad.<key>", and the losses.
@@ -466,9 +471,101 @@ def vit_final():
     print(f"swin/vit_k2_final: losses {l64}")
 
 
+STEP_SCHEDULE = dict(base_lr=1e-3, min_lr=1e-5, warmup_lr=1e-4, warmup_steps=1, total_steps=3)
+STEP_CLIP = 1.0
+STEP_WEIGHT_DECAY = 0.05
+STEPS = 3
+
+
+def schedule_lr(t):
+    """ai.pela.zoo.train.CosineSchedule.lr(t), t 0-based."""
+    s = STEP_SCHEDULE
+    if t < s["warmup_steps"]:
+        return s["warmup_lr"] + (s["base_lr"] - s["warmup_lr"]) * t / s["warmup_steps"]
+    progress = (t - s["warmup_steps"]) / (s["total_steps"] - s["warmup_steps"])
+    return s["min_lr"] + 0.5 * (s["base_lr"] - s["min_lr"]) * (1 + math.cos(math.pi * progress))
+
+
+def swin_decays(name, p):
+    """The official Swin code's groups: no decay for 1-D parameters and the relative position bias tables."""
+    return p.ndim > 1 and "relative_position_bias_table" not in name
+
+
+def run_steps(student, ranks, teacher, x, labels, dtype):
+    s = Swin(CONFIGS["a"], ranks)
+    s.load_state_dict(student.state_dict())
+    s = s.to(dtype)
+    t = teacher.to(dtype)
+    with torch.no_grad():
+        t_out = t(x.to(dtype))
+    teacher_w = {n: t.state_dict()[n + ".weight"].double() for n in ranks}
+    named = list(s.named_parameters())
+    opt = torch.optim.AdamW([{"params": [p for n, p in named if swin_decays(n, p)], "weight_decay": STEP_WEIGHT_DECAY},
+                             {"params": [p for n, p in named if not swin_decays(n, p)], "weight_decay": 0.0}],
+                            lr=STEP_SCHEDULE["base_lr"], betas=(0.9, 0.999), eps=1e-8)
+    records = []
+    for step in range(STEPS):
+        opt.zero_grad(set_to_none=True)
+        total, base, fd, rwp = loss_of(s, ranks, x.to(dtype), labels, t_out, teacher_w, "blocks", "code")
+        total.backward()
+        norm = torch.nn.utils.clip_grad_norm_([p for _, p in named], STEP_CLIP)
+        lr = schedule_lr(step)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.step()
+        records.append(dict(lr=lr, norm=norm.item(), total=total.item(), fd=fd.item(), rwp=rwp.item()))
+    teacher.float()
+    return records, OrderedDict((n, p.detach().clone()) for n, p in named)
+
+
+def qkv_key_slice(name, p):
+    """The k third of a qkv bias: its gradient is 0 in exact arithmetic (softmax ignores a per-query shift)."""
+    if name.endswith("attn.qkv.bias") or name.endswith("attn.qkv.1.bias"):
+        d = p.shape[0] // 3
+        return slice(d, 2 * d)
+    return None
+
+
+def gen_steps():
+    """Three whole SwinPelaStep steps on set a's student: clipping, warm-up + cosine, AdamW with Swin's groups."""
+    cfg = CONFIGS["a"]
+    teacher = Swin(cfg)
+    teacher.load_state_dict(mf.read_safetensors(os.path.join(OUT_DIR, "a", "teacher.safetensors")))
+    teacher.eval()
+    ranks = student_ranks(teacher)
+    student = Swin(cfg, ranks)
+    student.load_state_dict(mf.read_safetensors(os.path.join(OUT_DIR, "a", "student.safetensors")))
+    refs = mf.read_safetensors(os.path.join(OUT_DIR, "a", "refs.safetensors"))
+    x = refs["input"]
+    labels = torch.tensor(LABELS)
+    rec32, after32 = run_steps(student, ranks, teacher, x, labels, torch.float32)
+    rec64, after64 = run_steps(student, ranks, teacher, x, labels, torch.float64)
+    worst = 0.0
+    for n, p in after32.items():
+        d = (p.double() - after64[n]).abs()
+        ks = qkv_key_slice(n, p)
+        if ks is not None:
+            d[ks] = 0
+        worst = max(worst, d.max().item())
+    mf.check(worst, 5e-6, "swin steps: float32 vs float64 parameters after 3 steps (but the qkv k-bias slices)")
+    out = OrderedDict()
+    for k, v in STEP_SCHEDULE.items():
+        out["schedule." + k] = torch.tensor([v], dtype=torch.float32)
+    out["clip_norm"] = torch.tensor([STEP_CLIP], dtype=torch.float32)
+    out["weight_decay"] = torch.tensor([STEP_WEIGHT_DECAY], dtype=torch.float32)
+    for step, r in enumerate(rec64):
+        for k in ("lr", "norm", "total", "fd", "rwp"):
+            out[f"{k}.{step}"] = torch.tensor([r[k]], dtype=torch.float32)
+    for n, p in after64.items():
+        out["after." + n] = p.float().contiguous()
+    mf.write_safetensors(os.path.join(OUT_DIR, "a", "steps.safetensors"), out)
+    print("swin/a/steps: " + ", ".join(f"loss {r['total']:.6f} norm {r['norm']:.4f} lr {r['lr']:.3g}" for r in rec64))
+
+
 def main():
     for i, (tag, cfg) in enumerate(CONFIGS.items()):
         generate(tag, cfg, 100 + 10 * i)
+    gen_steps()
     vit_final()
 
 
