@@ -14,13 +14,14 @@ code shrinks the window (and its bias table) and does not shift: only the offici
 Per config ("a", "b"), in fixtures/swin/<cfg>/:
   teacher.safetensors   the dense model's weights (official keys)
   student.safetensors   its PELA student at kappa = 1.5 with the Swin omit list (SVD factors, sqrt(S) on both sides)
+  student_wide.safetensors (set a) the same with omit = ["norm"]: attn.proj, the reductions and the head decomposed
   refs.safetensors      input, labels, teacher logits and block outputs, student logits and block outputs and
                         pooled features, the buffers real checkpoints carry ("buffer.<block>.attn.relative_position_index",
                         "buffer.<block>.attn_mask", as float32), and gradients (see GRADIENT SETS below) as "<set>.grad.<key>" with their
                         losses "<set>.loss", "<set>.loss.base", "<set>.loss.fd", "<set>.loss.rwp"
 Gradient sets: "dense_ce" (label-smoothed CE of the teacher), "blocks_code" (student, CE + alpha*L_fd over every
 block in the code form + beta*L_rwp code form), "final_paper" (student, L_fd on the final pooled feature in the
-paper form, L_rwp paper form). Float32 model, checked against a float64 autograd run.
+paper form, L_rwp paper form), "wide_blocks_code" (set a's wide student, as blocks_code). Float32 model, checked against a float64 autograd run.
 
 fixtures/swin/a/steps.safetensors: three whole PELA steps of set a's student (blocks, code forms) with gradient
 clipping, warm-up + cosine schedule and torch.optim.AdamW with the official Swin groups (no decay on 1-D parameters
@@ -279,17 +280,17 @@ def torchvision_crosscheck(model, cfg, x):
 # PELA student and losses
 # --------------------------------------------------------------------------------------
 
-def student_ranks(model):
+def student_ranks(model, omit=OMIT):
     ranks = OrderedDict()
     for name, mod in model.named_modules():
-        if isinstance(mod, nn.Linear) and not any(o in name for o in OMIT) and mod.weight.shape[0] >= 10:
+        if isinstance(mod, nn.Linear) and not any(o in name for o in omit) and mod.weight.shape[0] >= 10:
             d_out, d_in = mod.weight.shape
             ranks[name] = max(1, min(math.floor(d_in * d_out / (KAPPA * (d_in + d_out))), d_in, d_out))
     return ranks
 
 
-def make_student(teacher, cfg):
-    ranks = student_ranks(teacher)
+def make_student(teacher, cfg, omit=OMIT):
+    ranks = student_ranks(teacher, omit)
     student = Swin(cfg, ranks)
     tsd = teacher.state_dict()
     ssd = OrderedDict()
@@ -420,6 +421,18 @@ def generate(tag, cfg, seed):
     gradient_set(refs, "dense_ce", teacher, None, x, labels)
     gradient_set(refs, "blocks_code", student, ranks, x, labels, teacher, "blocks", "code")
     gradient_set(refs, "final_paper", student, ranks, x, labels, teacher, "final", "paper")
+    if tag == "a":
+        # omit = ["norm"]: attn.proj, the reductions and the head decomposed too (what model.omit may ask for)
+        wide, wide_ranks, wide_sd = make_student(teacher, cfg, omit=("norm",))
+        assert any("reduction" in n for n in wide_ranks) and "head" in wide_ranks and any("proj" in n for n in wide_ranks)
+        with torch.no_grad():
+            w_logits, w_feats, w_pooled = wide(x)
+        refs["student_wide.logits"] = w_logits.contiguous()
+        refs["student_wide.pooled"] = w_pooled.contiguous()
+        for i, f in enumerate(w_feats):
+            refs[f"student_wide.block.{i}"] = f.contiguous()
+        gradient_set(refs, "wide_blocks_code", wide, wide_ranks, x, labels, teacher, "blocks", "code")
+        mf.write_safetensors(os.path.join(d, "student_wide.safetensors"), wide_sd)
     mf.write_safetensors(os.path.join(d, "teacher.safetensors"), OrderedDict(
         (k, v.contiguous()) for k, v in teacher.state_dict().items()))
     mf.write_safetensors(os.path.join(d, "student.safetensors"), ssd)

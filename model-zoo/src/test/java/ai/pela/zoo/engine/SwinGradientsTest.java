@@ -51,8 +51,22 @@ class SwinGradientsTest {
     }
 
     static SwinConfig studentConfig(String set) {
+        return studentConfig(set, LowRank.SWIN_OMIT);
+    }
+
+    /** omit = ["norm"] decomposes attn.proj, the reductions and the head as well ("student_wide"). */
+    static SwinConfig studentConfig(String set, List<String> omit) {
         SwinConfig c = config(set);
-        return c.withLowRank(LowRank.plan(SwinLayout.linears(c), KAPPA, LowRank.SWIN_OMIT));
+        return c.withLowRank(LowRank.plan(SwinLayout.linears(c), KAPPA, omit));
+    }
+
+    private static SwinConfig configOf(String set, String model) {
+        return switch (model) {
+            case "teacher" -> config(set);
+            case "student" -> studentConfig(set);
+            case "student_wide" -> studentConfig(set, List.of("norm"));
+            default -> throw new IllegalArgumentException(model);
+        };
     }
 
     private static StateDict refs(String set) {
@@ -64,11 +78,11 @@ class SwinGradientsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a:teacher", "a:student", "b:teacher", "b:student"})
+    @ValueSource(strings = {"a:teacher", "a:student", "a:student_wide", "b:teacher", "b:student"})
     void logitsAndBlockOutputsMatchPyTorch(String which) {
         String set = which.split(":")[0];
         String model = which.split(":")[1];
-        SwinConfig cfg = model.equals("teacher") ? config(set) : studentConfig(set);
+        SwinConfig cfg = configOf(set, model);
         StateDict ref = refs(set);
         SwinModel swin = SwinModel.create(cfg, weights(set, model), which);
         SwinModel.Output out = swin.forward(ref.get("input"));
@@ -142,7 +156,7 @@ class SwinGradientsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a:blocks_code", "a:final_paper", "b:blocks_code", "b:final_paper"})
+    @ValueSource(strings = {"a:blocks_code", "a:final_paper", "a:wide_blocks_code", "b:blocks_code", "b:final_paper"})
     void pelaLossGradientsOfTheStudentMatchAutograd(String which) {
         String set = which.split(":")[0];
         String variant = which.split(":")[1];
@@ -211,12 +225,14 @@ class SwinGradientsTest {
     private static SwinPelaStep studentStep(String set, String variant, CosineSchedule schedule) {
         StateDict ref = refs(set);
         boolean code = variant.endsWith("code");
+        boolean wide = variant.startsWith("wide");
         StateDict teacherWeights = weights(set, "teacher");
         SwinModel teacher = SwinModel.create(config(set), teacherWeights, "teacher");
         StepHyper hyper = new StepHyper(d(ref, "hyper.alpha"), d(ref, "hyper.beta"), d(ref, "hyper.smoothing"),
                 code ? FdForm.CODE : FdForm.PAPER, code ? RwpForm.CODE : RwpForm.PAPER, d(ref, "hyper.rwp_eps"), 0,
                 AdamW.Config.defaults(0.05), schedule, variant.startsWith("final") ? FdPoints.FINAL : FdPoints.BLOCKS);
-        return new SwinPelaStep(studentConfig(set), weights(set, "student"), teacher, teacherWeights, hyper);
+        return new SwinPelaStep(configOf(set, wide ? "student_wide" : "student"),
+                weights(set, wide ? "student_wide" : "student"), teacher, teacherWeights, hyper);
     }
 
     /** Each gradient within 1e-4 of autograd's, relative to the tensor's largest value; returns the worst. */
