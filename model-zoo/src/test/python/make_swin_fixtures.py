@@ -14,12 +14,23 @@ code shrinks the window (and its bias table) and does not shift: only the offici
 Per config ("a", "b"), in fixtures/swin/<cfg>/:
   teacher.safetensors   the dense model's weights (official keys)
   student.safetensors   its PELA student at kappa = 1.5 with the Swin omit list (SVD factors, sqrt(S) on both sides)
+  student_wide.safetensors (set a) the same with omit = ["norm"]: attn.proj, the reductions and the head decomposed
   refs.safetensors      input, labels, teacher logits and block outputs, student logits and block outputs and
-                        pooled features, and gradients (see GRADIENT SETS below) as "<set>.grad.<key>" with their
+                        pooled features, the buffers real checkpoints carry ("buffer.<block>.attn.relative_position_index",
+                        "buffer.<block>.attn_mask", as float32), and gradients (see GRADIENT SETS below) as "<set>.grad.<key>" with their
                         losses "<set>.loss", "<set>.loss.base", "<set>.loss.fd", "<set>.loss.rwp"
 Gradient sets: "dense_ce" (label-smoothed CE of the teacher), "blocks_code" (student, CE + alpha*L_fd over every
 block in the code form + beta*L_rwp code form), "final_paper" (student, L_fd on the final pooled feature in the
-paper form, L_rwp paper form). Float32 model, checked against a float64 autograd run.
+paper form, L_rwp paper form), "wide_blocks_code" (set a's wide student, as blocks_code). Float32 model, checked against a float64 autograd run.
+
+fixtures/swin/a/steps.safetensors: three whole PELA steps of set a's student (blocks, code forms) with gradient
+clipping, warm-up + cosine schedule and torch.optim.AdamW with the official Swin groups (no decay on 1-D parameters
+and relative_position_bias_table): lr, pre-clip gradient norm and losses per step ("lr.<s>", "norm.<s>",
+"total.<s>", "fd.<s>", "rwp.<s>") and every parameter after the last step ("after.<key>"), float64 trajectory.
+
+Also fixtures/swin/vit_k2_final.safetensors: the ViT engine's fd-points = final (the same L_fd on the pooled
+feature, code form) for the kappa = 2 student of fixtures/vit_token (make_fixtures.py), every parameter's gradient of
+CE + alpha*L_fd + beta*L_rwp (code forms) as "grad.<key>", and the losses.
 """
 
 import math
@@ -243,8 +254,11 @@ def torchvision_crosscheck(model, cfg, x):
     tv.eval()
     tsd = tv.state_dict()
     renamed = OrderedDict((torchvision_key(k), v) for k, v in model.state_dict().items())
+    ours = {torchvision_key(n + ".relative_position_index"): b for n, b in
+            ((n, m.relative_position_index) for n, m in model.named_modules() if isinstance(m, WindowAttention))}
     for k in tsd:
         if k.endswith("relative_position_index"):
+            assert torch.equal(tsd[k].view(-1), ours[k].view(-1)), k
             renamed[k] = tsd[k]
     assert set(renamed) == set(tsd), sorted(set(renamed) ^ set(tsd))
     tv.load_state_dict(renamed, strict=True)
@@ -266,17 +280,17 @@ def torchvision_crosscheck(model, cfg, x):
 # PELA student and losses
 # --------------------------------------------------------------------------------------
 
-def student_ranks(model):
+def student_ranks(model, omit=OMIT):
     ranks = OrderedDict()
     for name, mod in model.named_modules():
-        if isinstance(mod, nn.Linear) and not any(o in name for o in OMIT) and mod.weight.shape[0] >= 10:
+        if isinstance(mod, nn.Linear) and not any(o in name for o in omit) and mod.weight.shape[0] >= 10:
             d_out, d_in = mod.weight.shape
             ranks[name] = max(1, min(math.floor(d_in * d_out / (KAPPA * (d_in + d_out))), d_in, d_out))
     return ranks
 
 
-def make_student(teacher, cfg):
-    ranks = student_ranks(teacher)
+def make_student(teacher, cfg, omit=OMIT):
+    ranks = student_ranks(teacher, omit)
     student = Swin(cfg, ranks)
     tsd = teacher.state_dict()
     ssd = OrderedDict()
@@ -398,9 +412,27 @@ def generate(tag, cfg, seed):
     refs["student.pooled"] = s_pooled.contiguous()
     for i, f in enumerate(s_feats):
         refs[f"student.block.{i}"] = f.contiguous()
+    for s_idx, stage in enumerate(teacher.layers):
+        for j, blk in enumerate(stage.blocks):
+            prefix = f"buffer.layers.{s_idx}.blocks.{j}."
+            refs[prefix + "attn.relative_position_index"] = blk.attn.relative_position_index.float().contiguous()
+            if blk.attn_mask is not None:
+                refs[prefix + "attn_mask"] = blk.attn_mask.float().contiguous()
     gradient_set(refs, "dense_ce", teacher, None, x, labels)
     gradient_set(refs, "blocks_code", student, ranks, x, labels, teacher, "blocks", "code")
     gradient_set(refs, "final_paper", student, ranks, x, labels, teacher, "final", "paper")
+    if tag == "a":
+        # omit = ["norm"]: attn.proj, the reductions and the head decomposed too (what model.omit may ask for)
+        wide, wide_ranks, wide_sd = make_student(teacher, cfg, omit=("norm",))
+        assert any("reduction" in n for n in wide_ranks) and "head" in wide_ranks and any("proj" in n for n in wide_ranks)
+        with torch.no_grad():
+            w_logits, w_feats, w_pooled = wide(x)
+        refs["student_wide.logits"] = w_logits.contiguous()
+        refs["student_wide.pooled"] = w_pooled.contiguous()
+        for i, f in enumerate(w_feats):
+            refs[f"student_wide.block.{i}"] = f.contiguous()
+        gradient_set(refs, "wide_blocks_code", wide, wide_ranks, x, labels, teacher, "blocks", "code")
+        mf.write_safetensors(os.path.join(d, "student_wide.safetensors"), wide_sd)
     mf.write_safetensors(os.path.join(d, "teacher.safetensors"), OrderedDict(
         (k, v.contiguous()) for k, v in teacher.state_dict().items()))
     mf.write_safetensors(os.path.join(d, "student.safetensors"), ssd)
@@ -408,9 +440,146 @@ def generate(tag, cfg, seed):
     print(f"swin/{tag}: ranks {dict(ranks)}")
 
 
+def vit_final():
+    """The ViT PELA loss with L_fd on the pooled feature (what the head sees), code forms, float64-checked."""
+    import make_engine_fixtures as mef
+    teacher, _, _ = mef.load_model("vit_token")
+    student, _, ranks = mef.load_model("vit_token_lowrank_k2")
+    x = mef.load_input("vit_token")
+    labels = torch.tensor(mef.LABELS)
+    results = []
+    for dtype in (torch.float32, torch.float64):
+        t = teacher.to(dtype)
+        s = student.to(dtype)
+        s.zero_grad()
+        pooled = {}
+        hooks = [m.head.register_forward_pre_hook(lambda _m, inp, key=key: pooled.__setitem__(key, inp[0]))
+                 for key, m in (("t", t), ("s", s))]
+        with torch.no_grad():
+            t(x.to(dtype))
+        t_w = OrderedDict((n, t.get_submodule(n).weight.detach()) for n in ranks)
+        logits, _ = s(x.to(dtype))
+        for h in hooks:
+            h.remove()
+        base = F.cross_entropy(logits, labels, label_smoothing=mef.SMOOTHING)
+        fd = F.mse_loss(pooled["s"], pooled["t"].detach())
+        rwp = mef.rwp_loss(mef.rwp_terms(s, ranks, t_w), "code")
+        total = base + mef.ALPHA * fd + mef.BETA * rwp
+        total.backward()
+        grads = OrderedDict((k, p.grad.detach().clone()) for k, p in s.named_parameters())
+        results.append(([v.item() for v in (total, base, fd, rwp)], grads))
+    teacher.float()
+    student.float()
+    (l32, g32), (l64, g64) = results
+    worst = max(mf.max_abs(g32[k].double(), g64[k]) / g64[k].abs().max().item() for k in g32)
+    mf.check(worst, 1e-4, "vit final: float32 vs float64 gradients")
+    out = OrderedDict()
+    for name, v in zip(("loss", "loss.base", "loss.fd", "loss.rwp"), l64):
+        out[name] = torch.tensor([v], dtype=torch.float32)
+    for name, v in (("alpha", mef.ALPHA), ("beta", mef.BETA), ("smoothing", mef.SMOOTHING), ("rwp_eps", mef.RWP_EPS)):
+        out[name] = torch.tensor([v], dtype=torch.float32)
+    for k, g in g64.items():
+        out["grad." + k] = g.float().contiguous()
+    mf.write_safetensors(os.path.join(OUT_DIR, "vit_k2_final.safetensors"), out)
+    print(f"swin/vit_k2_final: losses {l64}")
+
+
+STEP_SCHEDULE = dict(base_lr=1e-3, min_lr=1e-5, warmup_lr=1e-4, warmup_steps=1, total_steps=3)
+STEP_CLIP = 1.0
+STEP_WEIGHT_DECAY = 0.05
+STEPS = 3
+
+
+def schedule_lr(t):
+    """ai.pela.zoo.train.CosineSchedule.lr(t), t 0-based."""
+    s = STEP_SCHEDULE
+    if t < s["warmup_steps"]:
+        return s["warmup_lr"] + (s["base_lr"] - s["warmup_lr"]) * t / s["warmup_steps"]
+    progress = (t - s["warmup_steps"]) / (s["total_steps"] - s["warmup_steps"])
+    return s["min_lr"] + 0.5 * (s["base_lr"] - s["min_lr"]) * (1 + math.cos(math.pi * progress))
+
+
+def swin_decays(name, p):
+    """The official Swin code's groups: no decay for 1-D parameters and the relative position bias tables."""
+    return p.ndim > 1 and "relative_position_bias_table" not in name
+
+
+def run_steps(student, ranks, teacher, x, labels, dtype):
+    s = Swin(CONFIGS["a"], ranks)
+    s.load_state_dict(student.state_dict())
+    s = s.to(dtype)
+    t = teacher.to(dtype)
+    with torch.no_grad():
+        t_out = t(x.to(dtype))
+    teacher_w = {n: t.state_dict()[n + ".weight"].double() for n in ranks}
+    named = list(s.named_parameters())
+    opt = torch.optim.AdamW([{"params": [p for n, p in named if swin_decays(n, p)], "weight_decay": STEP_WEIGHT_DECAY},
+                             {"params": [p for n, p in named if not swin_decays(n, p)], "weight_decay": 0.0}],
+                            lr=STEP_SCHEDULE["base_lr"], betas=(0.9, 0.999), eps=1e-8)
+    records = []
+    for step in range(STEPS):
+        opt.zero_grad(set_to_none=True)
+        total, base, fd, rwp = loss_of(s, ranks, x.to(dtype), labels, t_out, teacher_w, "blocks", "code")
+        total.backward()
+        norm = torch.nn.utils.clip_grad_norm_([p for _, p in named], STEP_CLIP)
+        lr = schedule_lr(step)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.step()
+        records.append(dict(lr=lr, norm=norm.item(), total=total.item(), fd=fd.item(), rwp=rwp.item()))
+    teacher.float()
+    return records, OrderedDict((n, p.detach().clone()) for n, p in named)
+
+
+def qkv_key_slice(name, p):
+    """The k third of a qkv bias: its gradient is 0 in exact arithmetic (softmax ignores a per-query shift)."""
+    if name.endswith("attn.qkv.bias") or name.endswith("attn.qkv.1.bias"):
+        d = p.shape[0] // 3
+        return slice(d, 2 * d)
+    return None
+
+
+def gen_steps():
+    """Three whole SwinPelaStep steps on set a's student: clipping, warm-up + cosine, AdamW with Swin's groups."""
+    cfg = CONFIGS["a"]
+    teacher = Swin(cfg)
+    teacher.load_state_dict(mf.read_safetensors(os.path.join(OUT_DIR, "a", "teacher.safetensors")))
+    teacher.eval()
+    ranks = student_ranks(teacher)
+    student = Swin(cfg, ranks)
+    student.load_state_dict(mf.read_safetensors(os.path.join(OUT_DIR, "a", "student.safetensors")))
+    refs = mf.read_safetensors(os.path.join(OUT_DIR, "a", "refs.safetensors"))
+    x = refs["input"]
+    labels = torch.tensor(LABELS)
+    rec32, after32 = run_steps(student, ranks, teacher, x, labels, torch.float32)
+    rec64, after64 = run_steps(student, ranks, teacher, x, labels, torch.float64)
+    worst = 0.0
+    for n, p in after32.items():
+        d = (p.double() - after64[n]).abs()
+        ks = qkv_key_slice(n, p)
+        if ks is not None:
+            d[ks] = 0
+        worst = max(worst, d.max().item())
+    mf.check(worst, 5e-6, "swin steps: float32 vs float64 parameters after 3 steps (but the qkv k-bias slices)")
+    out = OrderedDict()
+    for k, v in STEP_SCHEDULE.items():
+        out["schedule." + k] = torch.tensor([v], dtype=torch.float32)
+    out["clip_norm"] = torch.tensor([STEP_CLIP], dtype=torch.float32)
+    out["weight_decay"] = torch.tensor([STEP_WEIGHT_DECAY], dtype=torch.float32)
+    for step, r in enumerate(rec64):
+        for k in ("lr", "norm", "total", "fd", "rwp"):
+            out[f"{k}.{step}"] = torch.tensor([r[k]], dtype=torch.float32)
+    for n, p in after64.items():
+        out["after." + n] = p.float().contiguous()
+    mf.write_safetensors(os.path.join(OUT_DIR, "a", "steps.safetensors"), out)
+    print("swin/a/steps: " + ", ".join(f"loss {r['total']:.6f} norm {r['norm']:.4f} lr {r['lr']:.3g}" for r in rec64))
+
+
 def main():
     for i, (tag, cfg) in enumerate(CONFIGS.items()):
         generate(tag, cfg, 100 + 10 * i)
+    gen_steps()
+    vit_final()
 
 
 if __name__ == "__main__":

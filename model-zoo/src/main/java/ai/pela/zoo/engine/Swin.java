@@ -107,8 +107,8 @@ public final class Swin {
         private final Linear.Buffers patchOut;
         private final LayerNorm.Buffers embedded;
         /** Per stage: window order and its inverse, unshifted [0] and shifted [1] (null where nothing shifts). */
-        private final int[][][] order;
-        private final int[][][] inverse;
+        private final int[][][] windowOrder;
+        private final int[][][] windowInverse;
         private final int[][] mergeInverse;
         private final int[][] mergeOrder;
         private final List<SwinBlock.Buffers> blockBuffers = new ArrayList<>();
@@ -138,19 +138,19 @@ public final class Swin {
             patches6 = patches.reshape('c', n, g, g, cfg.inChans(), p, p);
             patchOut = patchEmbed.buffers(arena, rows0);
             embedded = LayerNorm.buffers(arena, rows0, cfg.embedDim());
-            order = new int[stages][2][];
-            inverse = new int[stages][2][];
+            windowOrder = new int[stages][2][];
+            windowInverse = new int[stages][2][];
             mergeOrder = new int[stages][];
             mergeInverse = new int[stages][];
             for (int s = 0; s < stages; s++) {
                 int res = cfg.resolution(s);
                 int w = cfg.window(s);
-                order[s][0] = SwinWindows.windowOrder(n, res, w, 0);
-                inverse[s][0] = SwinWindows.inverse(order[s][0]);
+                windowOrder[s][0] = SwinWindows.windowOrder(n, res, w, 0);
+                windowInverse[s][0] = SwinWindows.inverse(windowOrder[s][0]);
                 int shift = cfg.depths().get(s) > 1 ? cfg.shift(s, 1) : 0;
                 if (shift > 0) {
-                    order[s][1] = SwinWindows.windowOrder(n, res, w, shift);
-                    inverse[s][1] = SwinWindows.inverse(order[s][1]);
+                    windowOrder[s][1] = SwinWindows.windowOrder(n, res, w, shift);
+                    windowInverse[s][1] = SwinWindows.inverse(windowOrder[s][1]);
                 }
                 if (s < stages - 1) {
                     mergeOrder[s] = SwinWindows.mergeOrder(n, res);
@@ -229,11 +229,11 @@ public final class Swin {
         }
 
         private int[] order(int block) {
-            return order[blockStage.get(block)][blockShifted.get(block) ? 1 : 0];
+            return windowOrder[blockStage.get(block)][blockShifted.get(block) ? 1 : 0];
         }
 
         private int[] inverse(int block) {
-            return inverse[blockStage.get(block)][blockShifted.get(block) ? 1 : 0];
+            return windowInverse[blockStage.get(block)][blockShifted.get(block) ? 1 : 0];
         }
     }
 

@@ -1,5 +1,11 @@
 package ai.pela.zoo.swin;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
 /**
  * The index arithmetic of Swin's shifted windows, as the official code defines it, on token grids stored row by row
  * ([N·res·res, C], token (h, w) of image n at row {@code n·res² + h·res + w}).
@@ -112,6 +118,30 @@ public final class SwinWindows {
             }
         }
         return mask;
+    }
+
+    /**
+     * The buffers an official checkpoint carries, as this model computes them, block by block:
+     * {@code layers.s.blocks.j.attn.relative_position_index} (INT64 [window², window²]) for every block and
+     * {@code layers.s.blocks.j.attn_mask} (FLOAT [windows, window², window²]) for every shifted one. A loader compares
+     * a checkpoint's buffers with these and drops them.
+     */
+    public static Map<String, INDArray> buffers(SwinConfig c) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        for (int s = 0; s < c.numStages(); s++) {
+            int w = c.window(s);
+            long t = (long) w * w;
+            for (int j = 0; j < c.depths().get(s); j++) {
+                String b = SwinLayout.blockPrefix(s, j);
+                long[] index = Arrays.stream(relativePositionIndex(w)).asLongStream().toArray();
+                out.put(b + "attn.relative_position_index", Nd4j.createFromArray(index).reshape(t, t));
+                float[] mask = shiftMask(c.resolution(s), w, c.shift(s, j));
+                if (mask != null) {
+                    out.put(b + "attn_mask", Nd4j.createFromArray(mask).reshape(mask.length / (t * t), t, t));
+                }
+            }
+        }
+        return out;
     }
 
     /** The official slices (0, −window), (−window, −shift), (−shift, end) along one axis of the rolled grid. */
