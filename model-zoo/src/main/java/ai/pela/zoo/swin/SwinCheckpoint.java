@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Swin code loads) is taken as it is; timm's current layout (timm ≥ 0.9: {@code layers.{s}.downsample} at the start
  * of stage s instead of the end of stage s − 1, the classifier at {@code head.fc}) is renamed to it, the reverse of
  * timm's {@code checkpoint_filter_fn}. The buffers {@code attn.relative_position_index} and {@code attn_mask} are
- * compared with the values the configuration gives ({@link SwinBuffers}) — a checkpoint made for another window or
+ * compared with the values the model computes from the configuration ({@link SwinWindows}) — a checkpoint made for
+ * another window or
  * resolution fails here naming the key — and then left out: the model computes them. What remains must be exactly
  * {@link SwinLayout#parameterShapes}.
  */
@@ -114,49 +115,42 @@ public final class SwinCheckpoint {
             throw new PelaException(source + ": '" + key + "' names a block the config does not have (depths "
                     + c.depths() + ")");
         }
+        int w = c.window(s);
         if (kind.equals("attn_mask")) {
-            checkMask(key, stored, SwinBuffers.attentionMask(c, s, j), source);
+            float[] mask = SwinWindows.shiftMask(c.resolution(s), w, c.shift(s, j));
+            if (mask == null) {
+                throw new PelaException(source + ": '" + key + "' is a shift mask, but with this config's window and "
+                        + "resolution the block does not shift (shape " + Arrays.toString(stored.shape()) + ")");
+            }
+            checkMask(key, stored, mask, w * w, source);
         } else {
-            checkIndex(key, stored, SwinBuffers.relativePositionIndex(c.window(s)), source);
+            checkIndex(key, stored, SwinWindows.relativePositionIndex(w), w * w, source);
         }
     }
 
-    private static void checkIndex(String key, INDArray stored, long[][] expected, String source) {
-        int n = expected.length;
+    private static void checkIndex(String key, INDArray stored, int[] expected, int n, String source) {
         checkShape(key, stored, new long[] {n, n}, source);
         if (!stored.dataType().isIntType()) {
             throw new PelaException(source + ": '" + key + "' must be an integer tensor (int64), got " + stored.dataType());
         }
         long[] flat = stored.castTo(DataType.LONG).dup('c').data().asLong(); // one copy, not n² element reads
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < n; k++) {
-                long v = flat[i * n + k];
-                if (v != expected[i][k]) {
-                    throw new PelaException(source + ": '" + key + "' differs from the index the config's window gives at ["
-                            + i + ", " + k + "]: " + v + " in the checkpoint, " + expected[i][k] + " computed");
-                }
+        for (int i = 0; i < flat.length; i++) {
+            if (flat[i] != expected[i]) {
+                throw new PelaException(source + ": '" + key + "' differs from the index the config's window gives at ["
+                        + i / n + ", " + i % n + "]: " + flat[i] + " in the checkpoint, " + expected[i] + " computed");
             }
         }
     }
 
-    private static void checkMask(String key, INDArray stored, float[][][] expected, String source) {
-        if (expected == null) {
-            throw new PelaException(source + ": '" + key + "' is a shift mask, but with this config's window and "
-                    + "resolution the block does not shift (shape " + Arrays.toString(stored.shape()) + ")");
-        }
-        int w = expected.length;
-        int n = expected[0].length;
-        checkShape(key, stored, new long[] {w, n, n}, source);
+    /** {@code expected} is [windows, n, n] flattened. */
+    private static void checkMask(String key, INDArray stored, float[] expected, int n, String source) {
+        checkShape(key, stored, new long[] {expected.length / ((long) n * n), n, n}, source);
         float[] flat = stored.castTo(DataType.FLOAT).dup('c').data().asFloat();
-        for (int a = 0; a < w; a++) {
-            for (int i = 0; i < n; i++) {
-                for (int k = 0; k < n; k++) {
-                    float v = flat[(a * n + i) * n + k];
-                    if (v != expected[a][i][k]) {
-                        throw new PelaException(source + ": '" + key + "' differs from the shift mask the config gives at ["
-                                + a + ", " + i + ", " + k + "]: " + v + " in the checkpoint, " + expected[a][i][k] + " computed");
-                    }
-                }
+        for (int i = 0; i < flat.length; i++) {
+            if (flat[i] != expected[i]) {
+                throw new PelaException(source + ": '" + key + "' differs from the shift mask the config gives at ["
+                        + i / (n * n) + ", " + i / n % n + ", " + i % n + "]: " + flat[i] + " in the checkpoint, "
+                        + expected[i] + " computed");
             }
         }
     }

@@ -42,13 +42,13 @@ class SwinCheckpointTest {
     void computedBuffersEqualPyTorchs() {
         StateDict raw = official();
         SwinConfig c = config();
-        long[][] index = SwinBuffers.relativePositionIndex(c.window(0));
+        int[] index = SwinWindows.relativePositionIndex(c.window(0));
         INDArray stored = raw.get("layers.1.blocks.0.attn.relative_position_index");
-        assertThat(Nd4j.createFromArray(index)).isEqualTo(stored);
-        float[][][] mask = SwinBuffers.attentionMask(c, 0, 1);
-        assertThat(Nd4j.createFromArray(mask)).isEqualTo(raw.get("layers.0.blocks.1.attn_mask"));
-        assertThat(SwinBuffers.attentionMask(c, 0, 0)).isNull();
-        assertThat(SwinBuffers.attentionMask(c, 1, 1)).as("stage 1's window is its whole grid: nothing shifts").isNull();
+        assertThat(Nd4j.createFromArray(index).castTo(DataType.LONG).reshape(16, 16)).isEqualTo(stored);
+        float[] mask = SwinWindows.shiftMask(c.resolution(0), c.window(0), c.shift(0, 1));
+        assertThat(Nd4j.createFromArray(mask).reshape(4, 16, 16)).isEqualTo(raw.get("layers.0.blocks.1.attn_mask"));
+        assertThat(SwinWindows.shiftMask(c.resolution(1), c.window(1), c.shift(1, 1)))
+                .as("stage 1's window is its whole grid: nothing shifts").isNull();
     }
 
     @Test

@@ -9,10 +9,8 @@ import ai.pela.spark.train.ParameterAveraging;
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainRun;
 import ai.pela.spark.train.TrainState;
-import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
-import ai.pela.zoo.loss.FdPoints;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.vit.VitInit;
 import ai.pela.zoo.vit.VitLayout;
@@ -60,11 +58,6 @@ public final class TrainJob {
 
     public static Prepared prepare(Storage storage, RunConfig config, Mode mode) {
         ModelConfig modelConfig = JobFiles.readConfig(storage, config.model().config());
-        if (config.loss().fdPoints() != FdPoints.BLOCKS) {
-            // Said on the driver: the ViT step would refuse it only on the executors.
-            throw new PelaException("configuration key 'pela.loss.fd-points' is " + config.loss().fdPoints().name()
-                    .toLowerCase(java.util.Locale.ROOT) + ", but the ViT distils every block (blocks) only");
-        }
         DataSetup data = DataSetup.forTraining(storage, config.data(), modelConfig);
         ModelConfig studentConfig;
         StateDict initial;
