@@ -1,9 +1,6 @@
 package ai.pela.cli;
 
 import ai.pela.spark.bench.AveragingBench;
-import ai.pela.spark.bench.Timing;
-import ai.pela.spark.train.ParameterAveraging;
-import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
 import ai.pela.spark.bench.BenchSettings;
 import ai.pela.spark.bench.BenchmarksFile;
@@ -15,12 +12,15 @@ import ai.pela.spark.bench.PeakBench;
 import ai.pela.spark.bench.SerialRate;
 import ai.pela.spark.bench.StepBench;
 import ai.pela.spark.bench.StepFixture;
+import ai.pela.spark.bench.Timing;
+import ai.pela.spark.train.ParameterAveraging;
+import ai.pela.spark.train.WirePrecision;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.config.Presets;
-import ai.pela.zoo.swin.SwinPresets;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.swin.SwinPresets;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
