@@ -164,5 +164,9 @@ class SwinTrainJobTest {
         points.add("loss.fd-points=everywhere");
         assertThatThrownBy(() -> run(recipe(run, points), true, (m, s) -> { })).isInstanceOf(PelaException.class)
                 .hasMessageContaining("loss.fd-points").hasMessageContaining("blocks");
+        // ViT-only paths (the demo, dense heads) say what the config is rather than misreading it as a ViT.
+        assertThatThrownBy(() -> JobFiles.readConfig(new Storage(sc.hadoopConfiguration()), swin.toString()))
+                .isInstanceOf(PelaException.class).hasMessageContaining(swin.toString())
+                .hasMessageContaining("a Swin config.json, but this takes a ViT");
     }
 }
