@@ -1,10 +1,6 @@
 package ai.pela.cli;
 
 import ai.pela.spark.bench.AveragingBench;
-import ai.pela.spark.bench.Timing;
-import ai.pela.spark.train.ParameterAveraging;
-import ai.pela.spark.train.WireSecurity;
-import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
 import ai.pela.spark.bench.BenchSettings;
 import ai.pela.spark.bench.BenchmarksFile;
@@ -16,11 +12,16 @@ import ai.pela.spark.bench.PeakBench;
 import ai.pela.spark.bench.SerialRate;
 import ai.pela.spark.bench.StepBench;
 import ai.pela.spark.bench.StepFixture;
+import ai.pela.spark.bench.Timing;
+import ai.pela.spark.train.ParameterAveraging;
+import ai.pela.spark.train.WirePrecision;
+import ai.pela.spark.train.WireSecurity;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.config.Presets;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.swin.SwinPresets;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +74,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--kappa", defaultValue = "2", description = "Compression ratio of the students (default: ${DEFAULT-VALUE}).")
     double kappa;
+
+    @Option(names = "--inference", split = ",", defaultValue = "deit_base_patch16_224,swin_base_patch4_window7_224",
+            description = "Inference section: the teachers to time against their students, batch 8 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<String> inferenceModels;
+
+    @Option(names = "--swin-kappa", defaultValue = "1.5", description = "Compression ratio of the Swin student "
+            + "(Table 1's; default: ${DEFAULT-VALUE}).")
+    double swinKappa;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     Path python;
@@ -161,7 +171,16 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (run.contains("inference")) {
-            add(rows, InferenceBench.run(StepFixture.of(Presets.get("deit_base_patch16_224"), kappa, 8, work.resolve("inf")), s));
+            for (String m : inferenceModels) {
+                if (m.equals("deit_base_patch16_224")) {
+                    add(rows, InferenceBench.run(StepFixture.of(Presets.get(m), kappa, 8, work.resolve("inf")), s));
+                } else if (m.equals("swin_base_patch4_window7_224")) {
+                    add(rows, InferenceBench.runSwin(SwinPresets.get(m), swinKappa, 8, work.resolve("inf-swin"), s));
+                } else {
+                    throw new PelaException("--inference: expected deit_base_patch16_224 or swin_base_patch4_window7_224,"
+                            + " got '" + m + "'");
+                }
+            }
         }
         if (run.contains("data")) {
             add(rows, DataBench.run(dataImages, 224, s));

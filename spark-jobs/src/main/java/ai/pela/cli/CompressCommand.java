@@ -2,11 +2,15 @@ package ai.pela.cli;
 
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
+import ai.pela.zoo.config.Family;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinConfigJson;
+import ai.pela.zoo.swin.SwinLowRank;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +36,7 @@ final class CompressCommand implements Callable<Integer> {
     double kappa;
 
     @Option(names = "--omit", split = ",", description = "Linears whose names contain any of these are kept dense "
-            + "(default: ${DEFAULT-VALUE}).", defaultValue = "norm,head,patch_embed,downsample")
+            + "(default: the family's rule; ViT: norm,head,patch_embed,downsample; Swin: those and attn.proj).")
     List<String> omit;
 
     @Option(names = "--out", required = true, description = "Output directory.")
@@ -47,24 +51,46 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LowRank.checkKappa(kappa);
+        if (ModelLoading.family(null, config) == Family.SWIN) {
+            return swin();
+        }
         ModelConfig teacherConfig = ConfigJson.read(config);
         StateDict teacher = ModelLoading.weights(teacherConfig, weights);
         long start = System.nanoTime();
-        LowRank.Student student = LowRank.compress(teacherConfig, teacher, kappa, omit);
+        LowRank.Student student = LowRank.compress(teacherConfig, teacher, kappa, omit != null ? omit : LowRank.VIT_OMIT);
+        outDir();
+        Safetensors.write(student.weights(), out.resolve("model.safetensors"));
+        ConfigJson.write(student.config(), out.resolve("config.json"));
+        report(student.config().lowrank().ranks().size(), start, ModelInfo.of(teacherConfig), ModelInfo.of(student.config()));
+        return 0;
+    }
+
+    /** A Swin teacher in the official or timm's layout; the student is written in the official layout. */
+    private int swin() throws Exception {
+        SwinConfig teacherConfig = SwinConfigJson.read(config);
+        StateDict teacher = ModelLoading.swinWeights(teacherConfig, weights);
+        long start = System.nanoTime();
+        SwinLowRank.Student student = SwinLowRank.compress(teacherConfig, teacher, kappa,
+                omit != null ? omit : LowRank.SWIN_OMIT);
+        outDir();
+        Safetensors.write(student.weights(), out.resolve("model.safetensors"));
+        SwinConfigJson.write(student.config(), out.resolve("config.json"));
+        report(student.config().lowrank().ranks().size(), start, ModelInfo.of(teacherConfig), ModelInfo.of(student.config()));
+        return 0;
+    }
+
+    private void outDir() throws java.io.IOException {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new PelaException(out + ": output exists and is not a directory");
         }
         Files.createDirectories(out);
-        Safetensors.write(student.weights(), out.resolve("model.safetensors"));
-        ConfigJson.write(student.config(), out.resolve("config.json"));
+    }
+
+    private void report(int decomposed, long start, ModelInfo.Summary t, ModelInfo.Summary s) {
         PrintWriter pw = spec.commandLine().getOut();
-        ModelInfo.Summary t = ModelInfo.of(teacherConfig);
-        ModelInfo.Summary s = ModelInfo.of(student.config());
         pw.printf("compressed %d Linears at kappa %s in %.1f s: %,d -> %,d params, %.3f -> %.3f GFLOPs%n",
-                student.config().lowrank().ranks().size(), kappa, (System.nanoTime() - start) / 1e9, t.params(),
-                s.params(), t.gflops(), s.gflops());
+                decomposed, kappa, (System.nanoTime() - start) / 1e9, t.params(), s.params(), t.gflops(), s.gflops());
         pw.printf("wrote %s and %s%n", out.resolve("model.safetensors"), out.resolve("config.json"));
         pw.flush();
-        return 0;
     }
 }

@@ -7,10 +7,11 @@ import ai.pela.zoo.albef.AlbefInfo;
 import ai.pela.zoo.albef.AlbefLowRank;
 import ai.pela.zoo.albef.AlbefPresets;
 import ai.pela.zoo.albef.BertConfig;
-import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinLowRank;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Spec;
         description = "Parameters and GFLOPs (2 x multiply-adds at batch 1) per layer and in total; "
                 + "with --kappa also the PELA student's.")
 final class ModelInfoCommand implements Callable<Integer> {
-    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224 or albef_base.")
+    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224, "
+            + "swin_base_patch4_window7_224 or albef_base.")
     String preset;
 
     @Option(names = "--config", description = "A config.json (timm hub form or explicit fields).")
@@ -55,9 +57,20 @@ final class ModelInfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (isAlbef()) {
-            return albef();
+        switch (ModelLoading.family(preset, config)) {
+            case ALBEF -> {
+                return albef();
+            }
+            case SWIN -> {
+                return swin();
+            }
+            default -> {
+                return vit();
+            }
         }
+    }
+
+    private int vit() throws Exception {
         ModelConfig teacherConfig = ModelLoading.config(preset, config);
         ModelInfo.Summary teacher = ModelInfo.of(teacherConfig);
         ModelInfo.Summary student = null;
@@ -73,19 +86,26 @@ final class ModelInfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private boolean isAlbef() {
-        if (preset != null) {
-            return AlbefPresets.exists(preset);
+    /**
+     * Swin: the same table and JSON, the window attention's matmuls after each block's attn.proj, PELA's Swin omit
+     * rules for the student.
+     */
+    private int swin() throws Exception {
+        SwinConfig c = ModelLoading.swinConfig(preset, config);
+        ModelInfo.Summary teacher = ModelInfo.of(c);
+        ModelInfo.Summary student = null;
+        if (kappa != null) {
+            SwinConfig sc = c.lowrank() != null ? c : c.withLowRank(SwinLowRank.plan(c, kappa, LowRank.SWIN_OMIT));
+            student = ModelInfo.of(sc);
         }
-        return config != null && java.nio.file.Files.isRegularFile(config)
-                && AlbefConfigJson.isAlbef(ConfigJson.readObject(config));
+        print(String.format("%s: img %d, patch %d, window %d, dim %d, depths %s, heads %s, mlp ratio %s, %d classes",
+                c.architecture(), c.imgSize(), c.patchSize(), c.windowSize(), c.embedDim(), c.depths(), c.numHeads(),
+                c.mlpRatio(), c.numClasses()), teacher, student);
+        return 0;
     }
 
     /** ALBEF: the same table and JSON, PELA's ALBEF omit rules (cls, _proj) for the student. */
     private int albef() throws Exception {
-        if ((preset == null) == (config == null)) {
-            throw new PelaException("give exactly one of --preset and --config");
-        }
         if (textTokens < 1) {
             throw new PelaException("--text-tokens must be a positive integer, got " + textTokens);
         }

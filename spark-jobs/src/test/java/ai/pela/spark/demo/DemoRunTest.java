@@ -18,6 +18,7 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.loss.FdForm;
+import ai.pela.zoo.loss.FdPoints;
 import ai.pela.zoo.loss.RwpForm;
 import ai.pela.zoo.vit.VitInit;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -176,7 +177,7 @@ class DemoRunTest {
     @Test
     void ablationNeedsBothLossesAndSweepRejectsBadKappas() {
         assertThatThrownBy(() -> DemoRun.checkAblationLosses(new LossSettings(1, 0,
-                FdForm.CODE, RwpForm.CODE, 1e-3)))
+                FdForm.CODE, RwpForm.CODE, 1e-3, FdPoints.BLOCKS)))
                 .isInstanceOf(PelaException.class).hasMessageContaining("loss.beta > 0");
         assertThatThrownBy(() -> new DemoRun.Options(false, List.of(2.0, 0.0)))
                 .isInstanceOf(PelaException.class).hasMessageContaining("--sweep").hasMessageContaining("got 0");
