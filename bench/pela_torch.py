@@ -7,7 +7,8 @@ low-rank ranks), so both sides run exactly the same shapes. Weights are random: 
 Modes:
   step     teacher forward (no grad) + student forward/backward on CE(label smoothing 0.1) + alpha*L_fd + beta*L_rwp
            (code forms), grad-norm clipping at 5, AdamW (wd 0.05) -- what ai.pela.zoo.train.PelaStep computes.
-  teacher  / student   inference forward (logits only) of one model under torch.inference_mode().
+  teacher  / student   inference forward (logits only) of one model under torch.inference_mode(); a ViT, or a
+           Swin (official layout, PELA's decomposed Linears) when the config has depths + window_size.
   sgemm    C = A @ B on n x n float32 matrices with torch and with numpy.
   data     one pass over the JPEG files in --images (bytes preloaded): PIL decode, torchvision RandomResizedCrop(224)
            + RandomHorizontalFlip + ToTensor + Normalize, on one thread (a data-loader worker's work).
@@ -115,6 +116,131 @@ class Vit(nn.Module):
                     yield f
 
 
+def window_partition(x, ws):
+    n, h, w, c = x.shape
+    x = x.view(n, h // ws, ws, w // ws, ws, c).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(-1, ws * ws, c)
+
+
+def window_reverse(x, ws, n, h, w):
+    c = x.shape[-1]
+    x = x.view(n, h // ws, w // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5)
+    return x.reshape(n, h, w, c)
+
+
+class SwinBlock(nn.Module):
+    """The official Swin block (microsoft/Swin-Transformer): windowed attention with the relative position bias,
+    shifted by -ws/2 with the -100 region mask on odd blocks, Linears named and decomposed as the official keys."""
+
+    def __init__(self, cfg, s, j, ranks):
+        super().__init__()
+        d = cfg["embed_dim"] << s
+        self.res = (cfg["img_size"] // cfg["patch_size"]) >> s
+        self.ws = min(cfg["window_size"], self.res)
+        self.shift = cfg["window_size"] // 2 if j % 2 == 1 and self.res > cfg["window_size"] else 0
+        self.heads = cfg["num_heads"][s]
+        hidden = int(d * cfg["mlp_ratio"])
+        r = lambda n: ranks.get(f"layers.{s}.blocks.{j}.{n}", 0)
+        self.norm1 = nn.LayerNorm(d)
+        self.qkv = Linear(d, 3 * d, r("attn.qkv"), cfg.get("qkv_bias", True))
+        self.proj = Linear(d, d, r("attn.proj"))
+        self.norm2 = nn.LayerNorm(d)
+        self.fc1 = Linear(d, hidden, r("mlp.fc1"))
+        self.fc2 = Linear(hidden, d, r("mlp.fc2"))
+        ws = self.ws
+        self.table = nn.Parameter(torch.randn((2 * ws - 1) ** 2, self.heads) * 0.02)
+        coords = torch.stack(torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")).flatten(1)
+        rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + (ws - 1)
+        self.register_buffer("index", rel[:, :, 0] * (2 * ws - 1) + rel[:, :, 1], persistent=False)
+        mask = None
+        if self.shift:
+            img = torch.zeros(1, self.res, self.res, 1)
+            cnt = 0
+            for hs in (slice(0, -ws), slice(-ws, -self.shift), slice(-self.shift, None)):
+                for wsl in (slice(0, -ws), slice(-ws, -self.shift), slice(-self.shift, None)):
+                    img[:, hs, wsl, :] = cnt
+                    cnt += 1
+            mw = window_partition(img, ws).squeeze(-1)
+            mask = (mw[:, None, :] - mw[:, :, None]).ne(0).float() * -100.0
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, x):
+        n, t, d = x.shape
+        h = w = self.res
+        y = self.norm1(x).view(n, h, w, d)
+        if self.shift:
+            y = torch.roll(y, (-self.shift, -self.shift), (1, 2))
+        y = window_partition(y, self.ws)
+        b, m, _ = y.shape
+        hd = d // self.heads
+        qkv = self.qkv(y).reshape(b, m, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q * hd ** -0.5) @ k.transpose(-2, -1)
+        attn = attn + self.table[self.index.view(-1)].view(m, m, -1).permute(2, 0, 1).unsqueeze(0)
+        if self.mask is not None:
+            nw = self.mask.shape[0]
+            attn = (attn.view(b // nw, nw, self.heads, m, m) + self.mask[None, :, None]).view(b, self.heads, m, m)
+        y = self.proj((attn.softmax(-1) @ v).transpose(1, 2).reshape(b, m, d))
+        y = window_reverse(y, self.ws, n, h, w)
+        if self.shift:
+            y = torch.roll(y, (self.shift, self.shift), (1, 2))
+        x = x + y.reshape(n, t, d)
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+    def factors(self):
+        for name in ("qkv", "proj", "fc1", "fc2"):
+            f = getattr(self, name).factors()
+            if f is not None:
+                yield f
+
+
+class Swin(nn.Module):
+    """The official Swin Transformer (patch embedding with its norm, stages with patch merging at their end, final
+    norm, mean over tokens, head), from a Swin config.json as the Java side writes it."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        ranks = (cfg.get("lowrank") or {}).get("ranks", {})
+        e, p = cfg["embed_dim"], cfg["patch_size"]
+        self.patch_embed = nn.Conv2d(cfg.get("in_chans", 3), e, p, p)
+        self.patch_norm = nn.LayerNorm(e)
+        self.stages = nn.ModuleList()
+        self.merges = nn.ModuleList()
+        stages = len(cfg["depths"])
+        for s, depth in enumerate(cfg["depths"]):
+            self.stages.append(nn.ModuleList(SwinBlock(cfg, s, j, ranks) for j in range(depth)))
+            if s < stages - 1:
+                d = e << s
+                self.merges.append(nn.Sequential(nn.LayerNorm(4 * d), nn.Linear(4 * d, 2 * d, bias=False)))
+        self.norm = nn.LayerNorm(e << (stages - 1))
+        self.head = nn.Linear(e << (stages - 1), cfg["num_classes"])
+
+    def forward(self, x):
+        x = self.patch_norm(self.patch_embed(x).flatten(2).transpose(1, 2))
+        feats = []
+        for s, blocks in enumerate(self.stages):
+            for b in blocks:
+                x = b(x)
+                feats.append(x)
+            if s < len(self.merges):
+                n, t, d = x.shape
+                h = int(t ** 0.5)
+                g = x.view(n, h, h, d)
+                g = torch.cat([g[:, 0::2, 0::2], g[:, 1::2, 0::2], g[:, 0::2, 1::2], g[:, 1::2, 1::2]], -1)
+                x = self.merges[s](g.reshape(n, -1, 4 * d))
+        return self.head(self.norm(x).mean(1)), feats
+
+    def decomposed(self):
+        for blocks in self.stages:
+            for b in blocks:
+                yield from b.factors()
+
+
+def build(cfg):
+    """The model a config.json describes: a Swin (depths + window_size) or a ViT."""
+    return Swin(cfg) if "depths" in cfg and "window_size" in cfg else Vit(cfg)
+
+
 class PelaStep:
     """One PELA optimisation step, as ai.pela.zoo.train.PelaStep with alpha = beta = 1, eps 1e-3, clip 5."""
 
@@ -179,13 +305,15 @@ def make_runner(args):
         return {"torch": lambda: torch.mm(a, b), "numpy": lambda: an @ bn}, {}
     cfg = json.load(open(args.student if args.mode in ("step", "student") else args.teacher))
     if args.mode in ("teacher", "student"):
-        model = Vit(cfg).eval()
+        model = build(cfg).eval()
         x = torch.randn(args.batch, cfg.get("in_chans", 3), cfg["img_size"], cfg["img_size"])
 
         def forward():
             with torch.inference_mode():
                 model(x)
         return {args.mode: forward}, {"params": sum(p.numel() for p in model.parameters())}
+    if "depths" in cfg:
+        raise SystemExit("--mode step: the PyTorch reference step is the ViT's; a Swin is timed in inference only")
     teacher = Vit(json.load(open(args.teacher)))
     for p in teacher.parameters():
         p.requires_grad_(False)

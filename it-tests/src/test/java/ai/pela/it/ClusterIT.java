@@ -9,6 +9,9 @@ import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -17,6 +20,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -39,6 +47,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
+    /** Where a fetched Fashion-MNIST stays between runs (surefire and failsafe run in the module directory). */
+    private static final Path FASHION_CACHE = Path.of("target", "fashion-mnist-cache").toAbsolutePath();
     // A hang guard, not a speed check: a job takes 1–2 minutes idle and several times that on shared cores.
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(10);
 
@@ -49,8 +59,9 @@ class ClusterIT {
 
     @BeforeAll
     static void start() throws Exception {
-        // Real Fashion-MNIST items (Debian's dataset-fashion-mnist, installed by .ci/run) in ImageNet layout.
-        data = FashionMnistExport.export(FashionMnistExport.locateOrFetch(dir.resolve("cache")),
+        // Real Fashion-MNIST items in ImageNet layout: Debian's dataset-fashion-mnist, or the package fetched once
+        // into this module's target/ (as the demo fetches it), so that `mvn verify` needs nothing installed.
+        data = FashionMnistExport.export(FashionMnistExport.locateOrFetch(FASHION_CACHE),
                 dir.resolve("fmnist"), 192, 64).root();
         cluster = StandaloneCluster.start(dir.resolve("cluster"), 2);
     }
@@ -63,7 +74,7 @@ class ClusterIT {
     }
 
     private static String[] pretrain(Path runDir, String... extra) {
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist");
         List<String> a = new ArrayList<>(List.of("pretrain",
                 "--set", "run-dir=\"" + runDir + "\"",
                 "--set", "data.root=\"" + data + "\"",
@@ -243,6 +254,115 @@ class ClusterIT {
     }
 
     /**
+     * The ring's fault runs average the moments every round (every round a checkpoint round), so every trainer holds
+     * the same state after each round and where tasks land cannot show.
+     */
+    private static final String[] RING_EVERY_ROUND = {"--set", "train.exchange=ring", "--set", "checkpoint.every-rounds=1"};
+
+    /** The no-fault ring run that the ring's fault runs must end equal to (made once). */
+    private static synchronized Path ringReference() throws Exception {
+        Path run = dir.resolve("ring-every-round");
+        if (!Files.exists(run.resolve("model/model.safetensors"))) {
+            StandaloneCluster.Submitted s = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(run, RING_EVERY_ROUND));
+            assertThat(s.exit()).as(s.stderr()).isZero();
+            System.out.printf("no-fault ring run: %s%n", s.took());
+        }
+        return run;
+    }
+
+    /**
+     * A stranger on the network against a ring job: from its first round to its end, it keeps connecting to the
+     * driver's rendezvous — the ring's port that stays open for the whole run — and sends junk: nothing, random
+     * bytes, the old protocol's registration claiming 2^31-1 workers, a made-up handshake answer. Every connection is
+     * refused and logged, and the job ends where the same ring job without the stranger does (RingStrangersTest
+     * strikes the links between tasks too, deterministically, on local Spark).
+     */
+    @Test
+    void aStrangerAtTheRingsRendezvousChangesNothing() throws Exception {
+        Path ref = ringReference();
+        Path run = dir.resolve("ring-stranger");
+        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(run, RING_EVERY_ROUND));
+        InetSocketAddress rendezvous = awaitRendezvous(job);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger attempts = new AtomicInteger();
+        Thread stranger = new Thread(() -> {
+            Random rng = new Random(7);
+            while (!stop.get()) {
+                strike(rendezvous, attempts.getAndIncrement() % 4, rng);
+                try {
+                    Thread.sleep(50); // a steady trickle, not a flood: the point is what gets in, not load
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "stranger");
+        stranger.setDaemon(true);
+        stranger.start();
+        StandaloneCluster.Submitted s;
+        try {
+            s = job.await(JOB_TIMEOUT);
+        } finally {
+            stop.set(true);
+            stranger.join(10_000);
+        }
+        assertThat(s.exit()).as(s.stderr()).isZero();
+        double d = maxDiff(ref, run);
+        long refused = s.stderr().lines().filter(l -> l.contains("ring rendezvous: refused a connection from")).count();
+        System.out.printf("ring run with a stranger at the rendezvous: %s, %d connections refused, max |dparam| vs"
+                + " no-fault %.3g%n", s.took(), refused, d);
+        assertThat(attempts.get()).as("the stranger's connections").isPositive();
+        assertThat(refused).isPositive();
+        assertThat(d).isLessThanOrEqualTo(1e-5);
+    }
+
+    /** Where the driver's rendezvous listens, from its log line; it opens with the first round. */
+    private static InetSocketAddress awaitRendezvous(StandaloneCluster.Running job) throws Exception {
+        Pattern line = Pattern.compile("ring rendezvous listening on ([0-9.]+):([0-9]+)");
+        long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline && job.process().isAlive()) {
+            Matcher m = line.matcher(Files.readString(job.err()));
+            if (m.find()) {
+                return new InetSocketAddress(m.group(1), Integer.parseInt(m.group(2)));
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the ring job never opened its rendezvous; stderr: " + Files.readString(job.err()));
+    }
+
+    /** One stranger connection of kind {@code kind}; whatever the driver does to it is fine. */
+    private static void strike(InetSocketAddress to, int kind, Random rng) {
+        try (Socket s = new Socket()) {
+            s.connect(to, 2000);
+            s.setSoTimeout(2000);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            switch (kind) {
+                case 0 -> Thread.sleep(300); // silent
+                case 1 -> {
+                    byte[] junk = new byte[4096];
+                    rng.nextBytes(junk);
+                    out.write(junk);
+                }
+                case 2 -> {
+                    out.writeUTF("run/0/0/0");
+                    out.writeInt(Integer.MAX_VALUE);
+                    out.writeInt(Integer.MAX_VALUE - 1);
+                    out.writeUTF("127.0.0.1:1 1");
+                }
+                default -> {
+                    byte[] answer = new byte[64]; // a nonce and a made-up proof
+                    rng.nextBytes(answer);
+                    s.getInputStream().readNBytes(36);
+                    out.write(answer);
+                }
+            }
+            out.flush();
+            s.getInputStream().read();
+        } catch (Exception e) {
+            // refused or closed: what the stranger should get
+        }
+    }
+
+    /**
      * An executor killed mid-round under the ring exchange: its task fails, Spark fails the barrier stage and marks
      * the surviving task killed, the survivor stops waiting for its dead neighbour and gives its slot back, and the
      * driver runs the round again — its state from the survivor, which put the round's start back — on the survivor
@@ -253,12 +373,9 @@ class ClusterIT {
      */
     @Test
     void theRingExchangeSurvivesAKilledExecutor() throws Exception {
-        String[] ring = {"--set", "train.exchange=ring", "--set", "checkpoint.every-rounds=1"};
-        Path ref = dir.resolve("ring-every-round");
-        StandaloneCluster.Submitted r = cluster.submit(cluster.masterUrl(), JOB_TIMEOUT, pretrain(ref, ring));
-        assertThat(r.exit()).as(r.stderr()).isZero();
+        Path ref = ringReference();
         Path killed = dir.resolve("ring-executor-killed");
-        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(killed, ring));
+        StandaloneCluster.Running job = cluster.start(cluster.masterUrl(), pretrain(killed, RING_EVERY_ROUND));
         awaitRounds(killed, 1, job);
         // Rounds of the demo model are short, so whether the kill lands inside round 2 (the round fails and is run
         // again) or between rounds (the new executor's trainer gets the state along the ring) is up to timing; the
@@ -309,7 +426,7 @@ class ClusterIT {
         assertThat(preset.exit()).isEqualTo(2);
         assertThat(preset.stderr()).contains("unknown preset 'vit_gigantic'");
 
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher/model.safetensors");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist/model.safetensors");
         byte[] weights = Files.readAllBytes(teacher);
         Path cut = Files.write(dir.resolve("cut-teacher.safetensors"), Arrays.copyOf(weights, weights.length - 1000));
         assertUserError(pretrain(dir.resolve("bad-teacher"), "--set", "model.weights=\"" + cut + "\""),

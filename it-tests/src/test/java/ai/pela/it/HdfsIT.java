@@ -73,6 +73,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HdfsIT {
+    /** Where a fetched Fashion-MNIST stays between runs (surefire and failsafe run in the module directory). */
+    private static final Path FASHION_CACHE = Path.of("target", "fashion-mnist-cache").toAbsolutePath();
     // A hang guard, not a speed check: a job takes 1–2 minutes idle and several times that on shared cores.
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -95,8 +97,9 @@ class HdfsIT {
     @BeforeAll
     static void start() throws Exception {
         long t0 = System.nanoTime();
-        // Real Fashion-MNIST items (Debian's dataset-fashion-mnist, installed by .ci/run) in ImageNet layout.
-        localData = FashionMnistExport.export(FashionMnistExport.locateOrFetch(dir.resolve("cache")),
+        // Real Fashion-MNIST items in ImageNet layout: Debian's dataset-fashion-mnist, or the package fetched once
+        // into this module's target/ (as the demo fetches it), so that `mvn verify` needs nothing installed.
+        localData = FashionMnistExport.export(FashionMnistExport.locateOrFetch(FASHION_CACHE),
                 dir.resolve("fmnist"), TRAIN_IMAGES, VAL_IMAGES).root();
         // The Spark JVMs start while HDFS starts in this one.
         CompletableFuture<StandaloneCluster> spark = CompletableFuture.supplyAsync(() -> {
@@ -116,7 +119,7 @@ class HdfsIT {
         storage = new Storage(hdfs.conf());
 
         upload(localData, hdfs.at("/data/fmnist"));
-        Path teacher = StandaloneCluster.repoRoot().resolve("conf/demo/teacher");
+        Path teacher = StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist");
         for (String f : List.of("config.json", "model.safetensors")) {
             fs.copyFromLocalFile(hpath(teacher.resolve(f).toUri().toString()), hpath(hdfs.at("/models/teacher/" + f)));
         }
@@ -420,7 +423,7 @@ class HdfsIT {
 
     private static List<Sample> localVal() {
         Recipe local = Recipe.parse("pela.data.root = \"" + localData + "\"");
-        ModelConfig cfg = ConfigJson.read(StandaloneCluster.repoRoot().resolve("conf/demo/teacher/config.json"));
+        ModelConfig cfg = ConfigJson.read(StandaloneCluster.repoRoot().resolve("conf/models/vit-small-fmnist/config.json"));
         return DataSetup.forEvaluation(Storage.local(), DataSettings.from(local), cfg, "val").train();
     }
 

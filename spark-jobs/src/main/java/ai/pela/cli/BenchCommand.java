@@ -1,9 +1,6 @@
 package ai.pela.cli;
 
 import ai.pela.spark.bench.AveragingBench;
-import ai.pela.spark.bench.Timing;
-import ai.pela.spark.train.ParameterAveraging;
-import ai.pela.spark.train.WirePrecision;
 import ai.pela.spark.bench.BenchRow;
 import ai.pela.spark.bench.BenchSettings;
 import ai.pela.spark.bench.BenchmarksFile;
@@ -15,11 +12,16 @@ import ai.pela.spark.bench.PeakBench;
 import ai.pela.spark.bench.SerialRate;
 import ai.pela.spark.bench.StepBench;
 import ai.pela.spark.bench.StepFixture;
+import ai.pela.spark.bench.Timing;
+import ai.pela.spark.train.ParameterAveraging;
+import ai.pela.spark.train.WirePrecision;
+import ai.pela.spark.train.WireSecurity;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.config.Presets;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.swin.SwinPresets;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +75,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--kappa", defaultValue = "2", description = "Compression ratio of the students (default: ${DEFAULT-VALUE}).")
     double kappa;
 
+    @Option(names = "--inference", split = ",", defaultValue = "deit_base_patch16_224,swin_base_patch4_window7_224",
+            description = "Inference section: the teachers to time against their students, batch 8 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<String> inferenceModels;
+
+    @Option(names = "--swin-kappa", defaultValue = "1.5", description = "Compression ratio of the Swin student "
+            + "(Table 1's; default: ${DEFAULT-VALUE}).")
+    double swinKappa;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     Path python;
 
@@ -95,8 +106,17 @@ final class BenchCommand implements Callable<Integer> {
     int avgRounds;
 
     @Option(names = "--exchange", split = ",", defaultValue = "tree,ring/fp32,ring/bf16", description = "Averaging: the "
-            + "exchanges to measure, tree or ring[/fp32|/bf16] (default: ${DEFAULT-VALUE}).")
+            + "exchanges to measure, tree or ring[/fp32|/bf16][/auth|/encrypt|/none] (default: ${DEFAULT-VALUE}; a ring "
+            + "without a security mode follows the cluster's settings, README: Security).")
     List<String> exchanges;
+
+    @Option(names = "--avg-k", split = ",", defaultValue = "1,4,16", description = "Averaging: local steps k per "
+            + "configuration (default: ${DEFAULT-VALUE}).")
+    int[] avgKs;
+
+    @Option(names = "--ring-values", defaultValue = "0", description = "Averaging: also time the ring all-reduce alone "
+            + "(2 ranks on loopback) on this many values, for every --exchange ring entry (default: ${DEFAULT-VALUE}, off).")
+    int ringValues;
 
     @Option(names = "--round-latency-s", defaultValue = "0.075", description = "Cost model: fixed seconds per round"
             + " (task scheduling, result collection); replaced by the measured value when the averaging section runs"
@@ -151,7 +171,16 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (run.contains("inference")) {
-            add(rows, InferenceBench.run(StepFixture.of(Presets.get("deit_base_patch16_224"), kappa, 8, work.resolve("inf")), s));
+            for (String m : inferenceModels) {
+                if (m.equals("deit_base_patch16_224")) {
+                    add(rows, InferenceBench.run(StepFixture.of(Presets.get(m), kappa, 8, work.resolve("inf")), s));
+                } else if (m.equals("swin_base_patch4_window7_224")) {
+                    add(rows, InferenceBench.runSwin(SwinPresets.get(m), swinKappa, 8, work.resolve("inf-swin"), s));
+                } else {
+                    throw new PelaException("--inference: expected deit_base_patch16_224 or swin_base_patch4_window7_224,"
+                            + " got '" + m + "'");
+                }
+            }
         }
         if (run.contains("data")) {
             add(rows, DataBench.run(dataImages, 224, s));
@@ -163,10 +192,15 @@ final class BenchCommand implements Callable<Integer> {
                 String[] parts = e.split("/");
                 ParameterAveraging.Exchange ex = ParameterAveraging.Exchange.parse(parts[0], "--exchange");
                 WirePrecision wp = WirePrecision.parse(parts.length > 1 ? parts[1] : "fp32", "--exchange");
-                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, new int[] {1, 4, 16},
-                        avgRounds, work, ex, wp);
+                WireSecurity ws = parts.length > 2 ? WireSecurity.parseForBench(parts[2], "--exchange")
+                        : WireSecurity.SPARK;
+                List<AveragingBench.Split> splits = AveragingBench.run(demo, new int[] {1, 2}, avgKs, avgRounds, work, ex,
+                        wp, ws);
                 splits.stream().filter(x -> x.workers() == 2).forEach(x -> latencies.add(x.aggregate()));
                 add(rows, AveragingBench.rows(demo, splits, e));
+                if (ringValues > 0 && ex == ParameterAveraging.Exchange.RING) {
+                    add(rows, List.of(AveragingBench.ringAlone(ringValues, wp, ws, e)));
+                }
             }
             // The cost model's fixed per-round latency: the aggregate time of the 1 MB model with 2 workers.
             roundLatencyS = Timing.median(latencies.stream().mapToDouble(Double::doubleValue).toArray());

@@ -18,8 +18,12 @@ import ai.pela.spark.jobs.RetrievalEvaluateJob;
 import ai.pela.spark.jobs.SparkContexts;
 import ai.pela.spark.report.ReportHtml;
 import ai.pela.spark.report.RunReport;
+import ai.pela.spark.swin.SwinEvalRef;
+import ai.pela.spark.swin.SwinFiles;
 import ai.pela.zoo.PelaException;
+import ai.pela.zoo.config.Family;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.swin.SwinConfig;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -27,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -89,13 +94,21 @@ final class EvaluateCommand implements Callable<Integer> {
         Storage storage = new Storage(SparkContexts.hadoopConf(conf));
         String configPath = model != null ? model + "/config.json" : modelSettings.config();
         String weightsPath = model != null ? model + "/model.safetensors" : modelSettings.weights();
-        ModelConfig cfg = JobFiles.readConfig(storage, configPath);
         String s = split != null ? split : dataSettings.valSplit();
-        DataSetup data = DataSetup.forEvaluation(storage, dataSettings, cfg, s);
+        Function<SerializableConf, EvaluateJob.Ref> ref;
+        DataSetup data;
+        if (SwinFiles.family(storage, configPath) == Family.SWIN) {
+            SwinConfig cfg = SwinFiles.readConfig(storage, configPath);
+            data = DataSetup.forEvaluation(storage, dataSettings, DataSetup.Input.of(cfg), s);
+            ref = hadoop -> new SwinEvalRef(cfg, weightsPath, hadoop);
+        } else {
+            ModelConfig cfg = JobFiles.readConfig(storage, configPath);
+            data = DataSetup.forEvaluation(storage, dataSettings, cfg, s);
+            ref = hadoop -> new EvaluateJob.ModelRef(cfg, weightsPath, hadoop);
+        }
         try (JavaSparkContext sc = SparkContexts.create(conf)) {
-            EvaluateJob.Metrics m = EvaluateJob.run(sc, new EvaluateJob.ModelRef(cfg, weightsPath,
-                    new SerializableConf(sc.hadoopConfiguration())), data.train(), data.source(),
-                    eval.batchSize(), eval.partitions());
+            EvaluateJob.Metrics m = EvaluateJob.run(sc, ref.apply(new SerializableConf(sc.hadoopConfiguration())),
+                    data.train(), data.source(), eval.batchSize(), eval.partitions());
             System.out.printf("%s on %s: top-1 %.2f %%, top-5 %.2f %% over %d images (%d skipped), %.1f images/s%n",
                     weightsPath, s, 100 * m.top1Accuracy(), 100 * m.top5Accuracy(), m.examples(), m.skipped(),
                     m.imagesPerSecond());

@@ -7,13 +7,14 @@ import ai.pela.zoo.albef.AlbefInfo;
 import ai.pela.zoo.albef.AlbefLowRank;
 import ai.pela.zoo.albef.AlbefPresets;
 import ai.pela.zoo.albef.BertConfig;
-import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinLowRank;
 import ai.pela.zoo.vit.VitLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
                 + "with --kappa (or --rank-policy budget --param-budget S --weights W) also the PELA student's, "
                 + "rank by rank.")
 final class ModelInfoCommand implements Callable<Integer> {
-    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224 or albef_base.")
+    @Option(names = "--preset", description = "A preset name, e.g. deit_base_patch16_224, "
+            + "swin_base_patch4_window7_224 or albef_base.")
     String preset;
 
     @Option(names = "--config", description = "A config.json (timm hub form or explicit fields).")
@@ -64,9 +66,20 @@ final class ModelInfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (isAlbef()) {
-            return albef();
+        switch (ModelLoading.family(preset, config)) {
+            case ALBEF -> {
+                return albef();
+            }
+            case SWIN -> {
+                return swin();
+            }
+            default -> {
+                return vit();
+            }
         }
+    }
+
+    private int vit() throws Exception {
         ModelConfig teacherConfig = ModelLoading.config(preset, config);
         ModelInfo.Summary teacher = ModelInfo.of(teacherConfig);
         ModelInfo.Summary student = null;
@@ -95,19 +108,29 @@ final class ModelInfoCommand implements Callable<Integer> {
                 surgery.inputScales(teacherConfig, w));
     }
 
-    private boolean isAlbef() {
-        if (preset != null) {
-            return AlbefPresets.exists(preset);
+    /**
+     * Swin: the same table and JSON, the window attention's matmuls after each block's attn.proj, PELA's Swin omit
+     * rules for the student.
+     */
+    private int swin() throws Exception {
+        SwinConfig c = ModelLoading.swinConfig(preset, config);
+        ModelInfo.Summary teacher = ModelInfo.of(c);
+        ModelInfo.Summary student = null;
+        if (surgery.givesStudent()) {
+            if (!(surgery.policy() instanceof RankPolicy.Uniform uniform) || surgery.needsWeights()) {
+                throw new PelaException("model-info shows Swin students under --kappa only (issue 24 covers the ViT family)");
+            }
+            SwinConfig sc = c.lowrank() != null ? c : c.withLowRank(SwinLowRank.plan(c, uniform.kappa(), LowRank.SWIN_OMIT));
+            student = ModelInfo.of(sc);
         }
-        return config != null && java.nio.file.Files.isRegularFile(config)
-                && AlbefConfigJson.isAlbef(ConfigJson.readObject(config));
+        print(String.format("%s: img %d, patch %d, window %d, dim %d, depths %s, heads %s, mlp ratio %s, %d classes",
+                c.architecture(), c.imgSize(), c.patchSize(), c.windowSize(), c.embedDim(), c.depths(), c.numHeads(),
+                c.mlpRatio(), c.numClasses()), teacher, student);
+        return 0;
     }
 
     /** ALBEF: the same table and JSON, PELA's ALBEF omit rules (cls, _proj) for the student. */
     private int albef() throws Exception {
-        if ((preset == null) == (config == null)) {
-            throw new PelaException("give exactly one of --preset and --config");
-        }
         if (textTokens < 1) {
             throw new PelaException("--text-tokens must be a positive integer, got " + textTokens);
         }

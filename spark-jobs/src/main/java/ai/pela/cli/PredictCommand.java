@@ -2,9 +2,13 @@ package ai.pela.cli;
 
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
+import ai.pela.zoo.config.Family;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.Npy;
 import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinConfigJson;
+import ai.pela.zoo.swin.SwinModel;
 import ai.pela.zoo.vit.VitModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -48,19 +52,26 @@ final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new PelaException("--batch-size must be >= 1, got " + batchSize);
         }
-        ModelConfig cfg = ConfigJson.read(config);
-        StateDict sd = ModelLoading.weights(cfg, weights);
+        boolean swin = ModelLoading.family(null, config) == Family.SWIN;
+        SwinConfig swinConfig = swin ? SwinConfigJson.read(config) : null;
+        ModelConfig vitConfig = swin ? null : ConfigJson.read(config);
+        StateDict sd = swin ? ModelLoading.swinWeights(swinConfig, weights) : ModelLoading.weights(vitConfig, weights);
         if (!Files.isRegularFile(input)) {
             throw new PelaException(input + ": input file does not exist");
         }
         INDArray x = Npy.read(input);
         long[] s = x.shape();
-        VitModel.checkInputShape(cfg, s, input.toString());
+        if (swin) {
+            SwinModel.checkInputShape(swinConfig, s, input.toString());
+        } else {
+            VitModel.checkInputShape(vitConfig, s, input.toString());
+        }
         if (x.dataType() != DataType.FLOAT) {
             throw new PelaException(input + ": input must be float32, got " + x.dataType());
         }
         long start = System.nanoTime();
-        INDArray logits = VitModel.create(cfg, sd, weights.toString()).logits(x, batchSize);
+        INDArray logits = swin ? SwinModel.create(swinConfig, sd, weights.toString()).logits(x, batchSize)
+                : VitModel.create(vitConfig, sd, weights.toString()).logits(x, batchSize);
         Npy.write(logits, output);
         PrintWriter pw = spec.commandLine().getOut();
         pw.printf("%d images -> %s %s in %.2f s%n", s[0], output, java.util.Arrays.toString(logits.shape()),

@@ -39,7 +39,7 @@ final class TrainCommands {
 
     @Command(name = "pretrain", mixinStandardHelpOptions = true,
             description = "PELA pre-training: compress the teacher at kappa, then train the student with "
-                    + "L_base + alpha*L_fd + beta*L_rwp by parameter averaging on Spark. A ViT on images and labels, or "
+                    + "L_base + alpha*L_fd + beta*L_rwp by parameter averaging on Spark. A ViT or a Swin on images and labels, or "
                     + "an ALBEF (model.config an ALBEF config.json) on image-text pairs with L_base = ITC + ITM + MLM. "
                     + "Resumes a run directory that holds a checkpoint.")
     static final class Pretrain implements Callable<Integer> {
@@ -57,7 +57,7 @@ final class TrainCommands {
 
     @Command(name = "train-teacher", mixinStandardHelpOptions = true,
             description = "Plain training of a dense model with the same parameter-averaging machinery (how the "
-                    + "demo makes its teacher): a ViT on labelled images, or an ALBEF on image-text pairs (ITC + ITM + "
+                    + "demo makes its teacher): a ViT or a Swin on labelled images, or an ALBEF on image-text pairs (ITC + ITM + "
                     + "MLM, from model.weights or seeded random). Resumes a run directory that holds a checkpoint.")
     static final class TrainTeacher implements Callable<Integer> {
         @Mixin

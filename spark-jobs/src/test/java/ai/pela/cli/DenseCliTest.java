@@ -17,7 +17,7 @@ class DenseCliTest {
 
     @Test
     void anUnknownTaskIsAnInputError() {
-        String[] r = run("train-head", "--task", "cityscapes", "--backbone", "../conf/demo/teacher");
+        String[] r = run("train-head", "--task", "cityscapes", "--backbone", "../conf/models/vit-small-fmnist");
         assertThat(r[0]).isEqualTo("2");
         assertThat(r[1]).contains("--task 'cityscapes' is not one of: ade20k, coco-detection");
     }
@@ -25,15 +25,15 @@ class DenseCliTest {
     @Test
     void aDenseEvaluationNeedsAModelAndAClassifierDirectoryIsNotOne() {
         assertThat(run("evaluate", "--task", "ade20k")[1]).contains("needs --model");
-        String[] r = run("evaluate", "--task", "ade20k", "--model", "../conf/demo/teacher");
+        String[] r = run("evaluate", "--task", "ade20k", "--model", "../conf/models/vit-small-fmnist");
         assertThat(r[0]).isEqualTo("2");
-        assertThat(r[1]).contains("conf/demo/teacher: not a dense model directory (no head.json");
+        assertThat(r[1]).contains("conf/models/vit-small-fmnist: not a dense model directory (no head.json");
         assertThat(run("evaluate", "--compare", "a,b")[1]).contains("--compare is for the dense tasks");
     }
 
     @Test
     void aHeadOfTheOtherTaskIsRefusedNamingTheFile() {
-        String[] r = run("train-head", "--task", "ade20k", "--backbone", "../conf/demo/teacher",
+        String[] r = run("train-head", "--task", "ade20k", "--backbone", "../conf/models/vit-small-fmnist",
                 "--set", "dense.head=\"../conf/dense/fcos-fmnist.json\"", "--set", "dense.img-size=28",
                 "--set", "dense.ade20k-root=\"/nonexistent\"");
         assertThat(r[0]).isEqualTo("2");
@@ -42,7 +42,7 @@ class DenseCliTest {
 
     @Test
     void anUnknownRecipeKeyUnderDenseIsAnError() {
-        String[] r = run("train-head", "--task", "ade20k", "--backbone", "../conf/demo/teacher",
+        String[] r = run("train-head", "--task", "ade20k", "--backbone", "../conf/models/vit-small-fmnist",
                 "--set", "dense.imgsize=28");
         assertThat(r[0]).isEqualTo("2");
         assertThat(r[1]).contains("unknown configuration key").contains("pela.dense.imgsize");

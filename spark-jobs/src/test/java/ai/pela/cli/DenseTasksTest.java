@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DenseTasksTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String TEACHER = "../conf/demo/teacher";
+    private static final String TEACHER = "../conf/models/vit-small-fmnist";
     private static final String RECIPE = "../conf/dense/fmnist-scenes.conf";
 
     @TempDir

@@ -12,7 +12,7 @@ final class Attention {
     final Linear proj;
     private final int heads;
     private final int headDim;
-    private final double scale;
+    final double scale;
 
     /** One block's attention activations at one batch size. */
     static final class Buffers {
@@ -72,9 +72,17 @@ final class Attention {
 
     /** Attention of the normalised tokens {@code x}; the result is in {@code b.proj.out()}. */
     void forward(Kernels k, INDArray x, Buffers b) {
+        forward(k, x, b, null);
+    }
+
+    /**
+     * As above with an additive score bias [Gb, T, T] repeated over the groups (Swin's relative position bias and
+     * window mask; see {@link Kernels#softmax}), or null.
+     */
+    void forward(Kernels k, INDArray x, Buffers b, INDArray bias) {
         qkv.forward(k, x, b.qkv);
         Heads h = b.qkvHeads;
-        k.attention(h.q, h.k, h.v, scale, null, b.probGroups, b.probHeads, b.outHeads);
+        k.attention(h.q, h.k, h.v, scale, bias, b.probGroups, b.probHeads, b.outHeads);
         proj.forward(k, b.out, b.proj);
     }
 

@@ -110,7 +110,9 @@ public interface Kernels {
 
     /**
      * {@link #attention}'s backward from its probabilities and the output gradients {@code dO}: writes {@code dQ, dK,
-     * dV} (views like q, k, v), using {@code dProbs} [G, T, T] (blocks {@code dProbRows}) as scratch.
+     * dV} (views like q, k, v), using {@code dProbs} [G, T, T] (blocks {@code dProbRows}) as scratch. On return
+     * {@code dProbs} holds the gradient with respect to the scores {@code q·kᵀ} (softmax's {@code s}); divided by
+     * {@code scale} it is the gradient of an additive bias, which Swin's relative position bias table sums.
      */
     default void attentionBackward(INDArray[] q, INDArray[] k, INDArray[] v, double scale, INDArray probs,
             INDArray[] probRows, INDArray[] dO, INDArray dProbs, INDArray[] dProbRows, INDArray[] dQ, INDArray[] dK,

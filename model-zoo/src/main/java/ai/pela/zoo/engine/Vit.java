@@ -2,6 +2,7 @@ package ai.pela.zoo.engine;
 
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.loss.FdPoints;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,6 +111,8 @@ public final class Vit {
         private final Block.Grads grads;
         private final INDArray dStream;
         private final INDArray dPooled;
+        /** A contiguous copy of the pooled feature for L_fd at {@link FdPoints#FINAL} (token pooling's is a view). */
+        private final INDArray pooledCopy;
         private final INDArray dPatch;
         private final INDArray dHeadHidden;
 
@@ -144,6 +147,7 @@ public final class Vit {
                 grads = new Block.Grads(arena, n, t, d, cfg.numHeads(), cfg.mlpHiddenDim(), maxRank, cfg.hasLayerScale());
                 dStream = arena.take(rows, d);
                 dPooled = arena.take(n, d);
+                pooledCopy = arena.take(n, d);
                 dPatch = cfg.numPrefixTokens() == 0 ? dStream : arena.take((long) n * cfg.numPatches(), d);
                 dHeadHidden = head != null && head.rank > 0 ? arena.take(n, head.rank) : null;
             } else {
@@ -151,6 +155,7 @@ public final class Vit {
                 grads = null;
                 dStream = null;
                 dPooled = null;
+                pooledCopy = null;
                 dPatch = null;
             }
         }
@@ -173,23 +178,34 @@ public final class Vit {
      * null, block i's output is copied into {@code features.get(i)} ([N·T, D] or [N, T, D]).
      */
     public void forward(Activations a, INDArray images, List<INDArray> features) {
-        k.pass(() -> forwardPass(a, images, features));
+        forward(a, images, features, FdPoints.BLOCKS);
     }
 
-    private void forwardPass(Activations a, INDArray images, List<INDArray> features) {
+    /**
+     * As above; with {@link FdPoints#FINAL} the pooled feature [N, D] (what the head sees) goes into
+     * {@code features.get(0)} instead.
+     */
+    public void forward(Activations a, INDArray images, List<INDArray> features, FdPoints points) {
+        k.pass(() -> forwardPass(a, images, features, points));
+    }
+
+    private void forwardPass(Activations a, INDArray images, List<INDArray> features, FdPoints points) {
         embed(a, images);
         INDArray x = a.tokens;
         for (int i = 0; i < blocks.size(); i++) {
             Block.Buffers b = a.blockBuffers.get(i);
             blocks.get(i).forward(k, x, b);
             x = b.out;
-            if (features != null) {
+            if (features != null && points == FdPoints.BLOCKS) {
                 features.get(i).assign(x.reshape(features.get(i).shape()));
             }
         }
         norm.forward(k, x, a.normed);
         if (head != null) {
             pool(a);
+            if (features != null && points == FdPoints.FINAL) {
+                features.get(0).assign(a.pooled.reshape(features.get(0).shape()));
+            }
             head.forward(k, a.pooled, a.logits);
         }
     }
@@ -234,14 +250,23 @@ public final class Vit {
      * once, so nothing needs zeroing). {@code fd}, when not null, adds each block output's L_fd gradient.
      */
     public void backward(Activations a, INDArray dLogits, BlockOutputGradient fd) {
+        backward(a, dLogits, fd, FdPoints.BLOCKS);
+    }
+
+    /** As above, {@code fd} adding its gradient at the points of {@code points} (index 0: the pooled feature). */
+    public void backward(Activations a, INDArray dLogits, BlockOutputGradient fd, FdPoints points) {
         if (!training) {
             throw new IllegalStateException("this model was built for inference (no gradients)");
         }
-        k.pass(() -> backwardPass(a, dLogits, fd));
+        k.pass(() -> backwardPass(a, dLogits, points == FdPoints.BLOCKS ? fd : null,
+                points == FdPoints.FINAL ? fd : null));
     }
 
-    private void backwardPass(Activations a, INDArray dLogits, BlockOutputGradient fd) {
+    private void backwardPass(Activations a, INDArray dLogits, BlockOutputGradient fd, BlockOutputGradient fdPooled) {
         head.backward(k, a.pooled, a.logits, dLogits, a.dHeadHidden, a.dPooled, false);
+        if (fdPooled != null) {
+            fdPooled.addTo(0, a.pooledCopy.assign(a.pooled), a.dPooled);
+        }
         INDArray dNormed = a.grads.dNormed;
         unpool(a, dNormed);
         norm.backward(k, dNormed, a.normed, a.dStream, false);

@@ -2,13 +2,15 @@ package ai.pela.zoo.info;
 
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.vit.LinearSpec;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parameter and FLOP counts of a ViT, per layer and in total. FLOPs are 2 × multiply-adds of the Linear,
+ * Parameter and FLOP counts of a ViT or a Swin, per layer and in total. FLOPs are 2 × multiply-adds of the Linear,
  * patch-embedding and attention matmuls at batch 1 ({@code gflops}); {@code gflopsLinear} leaves out the two
  * attention matmuls (q·kᵀ and attn·v), which is the convention of the PELA paper's Table 1 (DeiT-B 33.7 → 17.0).
  */
@@ -45,6 +47,28 @@ public final class ModelInfo {
             }
         }
         long params = VitLayout.parameterShapes(c).values().stream().mapToLong(ModelInfo::numel).sum();
+        return summary(layers, params);
+    }
+
+    /**
+     * A Swin: its Linears (dense or as the config's lowrank block decomposes them) and, after each block's attn.proj,
+     * the window attention's two matmuls — every token attends to the ws² tokens of its window, so q·kᵀ and attn·v
+     * cost tokens × ws² × dim multiply-adds each. Patch merging's reduction is a Linear; norms, the bias-table
+     * gather and the shift are not matmuls and not counted.
+     */
+    public static Summary of(SwinConfig c) {
+        LowRankSpec lr = c.lowrank();
+        List<Layer> layers = new ArrayList<>();
+        for (LinearSpec l : SwinLayout.linears(c)) {
+            layers.add(linear(l, lr));
+            if (l.name().endsWith("attn.proj")) {
+                int s = Integer.parseInt(l.name().split("\\.")[1]);
+                String block = l.name().substring(0, l.name().length() - "proj".length());
+                long window = (long) c.window(s) * c.window(s);
+                layers.add(attention(block + "matmul", c.tokens(s), window, c.dim(s)));
+            }
+        }
+        long params = SwinLayout.parameterShapes(c).values().stream().mapToLong(ModelInfo::numel).sum();
         return summary(layers, params);
     }
 

@@ -13,7 +13,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * AdamW exactly as {@code torch.optim.AdamW} computes it (decoupled weight decay applied before the Adam step,
  * bias-corrected moments), on named parameter arrays updated in place. Weight decay is skipped, as in timm, for
- * 1-D parameters (norms, biases, LayerScale) and for {@code cls_token} / {@code pos_embed}.
+ * 1-D parameters (norms, biases, LayerScale), for {@code cls_token} / {@code pos_embed} and for Swin's
+ * {@code relative_position_bias_table} (the official Swin code's skip keyword).
  *
  * <p>Hand-written rather than SameDiff's updater because the distributed trainer averages the moments across
  * workers: the state must be exported to and imported from flat arrays.
@@ -26,7 +27,7 @@ public final class AdamW {
         }
     }
 
-    private static final Set<String> NO_DECAY_NAMES = Set.of("cls_token", "pos_embed");
+    private static final Set<String> NO_DECAY_NAMES = Set.of("cls_token", "pos_embed", "relative_position_bias_table");
 
     private final Config config;
     private final Map<String, INDArray> m = new LinkedHashMap<>();

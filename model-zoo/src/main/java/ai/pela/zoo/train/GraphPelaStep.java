@@ -55,6 +55,10 @@ public final class GraphPelaStep implements TrainStep {
         this.hyper = hyper;
         this.teacher = teacher;
         PelaStep.checkArguments(config, studentWeights, teacher, hyper);
+        if (hyper.fdPoints() != ai.pela.zoo.loss.FdPoints.BLOCKS) {
+            throw new PelaException("the SameDiff PELA step distils every block's output (fd-points = blocks); "
+                    + "fd-points = final runs on the engine (PelaStep)");
+        }
         this.sd = SameDiff.create();
         this.student = VitGraph.build(sd, config, studentWeights, true);
         this.trainable = new Trainable(sd, List.copyOf(VitLayout.parameterShapes(config).keySet()), hyper);

@@ -7,6 +7,7 @@ import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
 import ai.pela.zoo.engine.Vit;
 import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.loss.FdPoints;
 import ai.pela.zoo.vit.VitLayout;
 import ai.pela.zoo.vit.VitModel;
 import java.util.ArrayList;
@@ -17,10 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The single-device PELA step on the engine: the frozen teacher's forward (its block outputs copied into this
- * step's buffers), the student's forward, L = L_base + α·L_fd + β·L_rwp with every term's gradient computed in the
- * same pass as its value, the student's backward into one flat gradient vector, then clipping, the schedule's
- * learning rate and one AdamW update of the flat parameter vector.
+ * The single-device PELA step on the engine: the frozen teacher's forward (its block outputs, or its pooled feature
+ * with {@link FdPoints#FINAL}, copied into this step's buffers), the student's forward, L = L_base + α·L_fd +
+ * β·L_rwp with every term's gradient computed in the same pass as its value, the student's backward into one flat
+ * gradient vector, then clipping, the schedule's learning rate and one AdamW update of the flat parameter vector.
  *
  * <p>Every buffer is allocated once per batch size ({@link Vit.Activations}); a steady-state step allocates
  * nothing but a few small objects.
@@ -90,8 +91,10 @@ public final class PelaStep implements TrainStep {
         if (buffers == null || buffers.student().batchSize() != batch) {
             buffers = null; // let the previous batch size's buffers go before taking the new ones
             List<INDArray> features = new ArrayList<>();
-            for (int i = 0; teacher != null && i < config.depth(); i++) {
-                features.add(Nd4j.create(DataType.FLOAT, (long) batch * config.numTokens(), config.embedDim()));
+            boolean blocks = hyper.fdPoints() == FdPoints.BLOCKS;
+            for (int i = 0; teacher != null && i < (blocks ? config.depth() : 1); i++) {
+                features.add(blocks ? Nd4j.create(DataType.FLOAT, (long) batch * config.numTokens(), config.embedDim())
+                        : Nd4j.create(DataType.FLOAT, batch, config.embedDim()));
             }
             buffers = new Buffers(student.activations(batch), features,
                     Nd4j.create(DataType.FLOAT, batch, config.numClasses()),
@@ -125,12 +128,12 @@ public final class PelaStep implements TrainStep {
 
     private Losses forwardAndBackward(INDArray images, int[] labels, Buffers b) {
         if (teacher != null) {
-            teacher.features(images, b.teacherFeatures());
+            teacher.features(images, b.teacherFeatures(), hyper.fdPoints());
             b.fd().reset();
         }
         student.forward(b.student(), images, null);
         double base = EngineLosses.crossEntropy(b.student().logits(), labels, hyper.labelSmoothing(), b.dLogits());
-        student.backward(b.student(), b.dLogits(), b.fd());
+        student.backward(b.student(), b.dLogits(), b.fd(), hyper.fdPoints());
         double fd = teacher != null ? b.fd().value() : Double.NaN;
         double rwpValue = rwp != null ? rwp.apply(hyper.beta()) : Double.NaN;
         double total = base + (hyper.alpha() != 0 ? hyper.alpha() * fd : 0) + (hyper.beta() != 0 ? hyper.beta() * rwpValue : 0);

@@ -97,8 +97,20 @@ public final class VitModel {
      * [N·T, D] or [N, T, D]): the teacher's side of L_fd, written into the student step's own buffers so a teacher
      * shared by several tasks never hands out its own.
      */
-    public synchronized void features(INDArray images, List<INDArray> into) {
+    public void features(INDArray images, List<INDArray> into) {
+        features(images, into, ai.pela.zoo.loss.FdPoints.BLOCKS);
+    }
+
+    /**
+     * The teacher's side of L_fd at {@code points}: every block's output (as above) or, for
+     * {@link ai.pela.zoo.loss.FdPoints#FINAL}, the pooled feature [N, D] into {@code into.get(0)} (engine only).
+     */
+    public synchronized void features(INDArray images, List<INDArray> into, ai.pela.zoo.loss.FdPoints points) {
         checkInput(images);
+        if (engine == null && points != ai.pela.zoo.loss.FdPoints.BLOCKS) {
+            throw new ai.pela.zoo.PelaException("the " + dtype + " teacher (a SameDiff graph) gives block outputs only; "
+                    + "fd-points = final needs a FLOAT teacher");
+        }
         if (engine == null) {
             List<INDArray> f = graphForward(images).features();
             for (int i = 0; i < f.size(); i++) {
@@ -106,7 +118,7 @@ public final class VitModel {
             }
             return;
         }
-        engine.forward(activations((int) images.size(0)), asFloat(images), into);
+        engine.forward(activations((int) images.size(0)), asFloat(images), into, points);
     }
 
     public synchronized INDArray logits(INDArray images) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.loss.FdForm;
+import ai.pela.zoo.loss.FdPoints;
 import ai.pela.zoo.loss.RwpForm;
 import ai.pela.zoo.testing.Fixtures;
 import ai.pela.zoo.train.AdamW;
@@ -69,6 +70,27 @@ class EngineGradientsTest {
         assertGradients(step.gradients(), ref);
     }
 
+    /** fd-points = final: L_fd on the pooled feature the head sees (fixture made by make_swin_fixtures.py). */
+    @Test
+    void pelaLossWithFdOnThePooledFeatureMatchesAutograd() {
+        StateDict ref = Fixtures.safetensors("swin/vit_k2_final.safetensors");
+        PelaStep step = studentStep(ref, FdForm.CODE, RwpForm.CODE, CosineSchedule.constant(1e-3), 0, FdPoints.FINAL);
+        PelaStep.Losses l = step.lossesAndGradients(Fixtures.npy("vit_token/input.npy"), LABELS);
+        assertClose(l.total(), ref.get("loss"));
+        assertClose(l.base(), ref.get("loss.base"));
+        assertClose(l.fd(), ref.get("loss.fd"));
+        assertClose(l.rwp(), ref.get("loss.rwp"));
+        assertGradients(step.gradients(), ref);
+    }
+
+    @Test
+    void theSameDiffStepRejectsFdPointsFinal() {
+        StepHyper hyper = StepHyper.supervised(1e-3, 0.05, 0).withFdPoints(FdPoints.FINAL);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ai.pela.zoo.train.GraphPelaStep(
+                Fixtures.config("vit_token"), Fixtures.weights("vit_token"), null, null, hyper))
+                .hasMessageContaining("fd-points = final");
+    }
+
     @Test
     void threeWholeStepsMatchTorchAdamW() {
         StateDict ref = Fixtures.safetensors("engine/step_k2.safetensors");
@@ -105,11 +127,16 @@ class EngineGradientsTest {
     }
 
     private static PelaStep studentStep(StateDict ref, FdForm fd, RwpForm rwp, CosineSchedule schedule, double clip) {
+        return studentStep(ref, fd, rwp, schedule, clip, FdPoints.BLOCKS);
+    }
+
+    private static PelaStep studentStep(StateDict ref, FdForm fd, RwpForm rwp, CosineSchedule schedule, double clip,
+            FdPoints points) {
         StateDict teacherWeights = Fixtures.weights("vit_token");
         VitModel teacher = VitModel.create(Fixtures.config("vit_token"), teacherWeights, "teacher");
         double wd = ref.contains("weight_decay") ? d(ref, "weight_decay") : 0.05;
         StepHyper hyper = new StepHyper(d(ref, "alpha"), d(ref, "beta"), d(ref, "smoothing"), fd, rwp,
-                d(ref, "rwp_eps"), clip, AdamW.Config.defaults(wd), schedule);
+                d(ref, "rwp_eps"), clip, AdamW.Config.defaults(wd), schedule, points);
         ModelConfig cfg = Fixtures.config("vit_token_lowrank_k2");
         return new PelaStep(cfg, Fixtures.weights("vit_token_lowrank_k2"), teacher, teacherWeights, hyper);
     }

@@ -60,6 +60,8 @@ class AdamWTest {
         assertThat(AdamW.decays("blocks.0.norm1.weight", org.nd4j.linalg.factory.Nd4j.zeros(4))).isFalse();
         assertThat(AdamW.decays("cls_token", org.nd4j.linalg.factory.Nd4j.zeros(1, 1, 4))).isFalse();
         assertThat(AdamW.decays("pos_embed", org.nd4j.linalg.factory.Nd4j.zeros(1, 5, 4))).isFalse();
+        // the official Swin code's skip keyword
+        assertThat(AdamW.decays("layers.0.blocks.1.attn.relative_position_bias_table", two)).isFalse();
     }
 
     @Test

@@ -75,6 +75,10 @@ public final class AlbefTrainJob {
             throw new PelaException("configuration key 'pela.gpu.teacher-precision' is fp16, but an ALBEF teacher runs"
                     + " in FP32 only; use auto or fp32");
         }
+        if (config.loss().fdPoints() != ai.pela.zoo.loss.FdPoints.BLOCKS) {
+            throw new PelaException("configuration key 'pela.loss.fd-points' is " + config.loss().fdPoints()
+                    .name().toLowerCase(java.util.Locale.ROOT) + ", but ALBEF distils every block (blocks) only");
+        }
         List<Sample> samples = samples(storage, config.data());
         AlbefBatchSource source = source(storage, config.data(), albef, model, textLength);
 

@@ -13,7 +13,9 @@ import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.ParameterAveraging;
 import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainState;
+import ai.pela.spark.train.RingThroughput;
 import ai.pela.spark.train.WirePrecision;
+import ai.pela.spark.train.WireSecurity;
 import ai.pela.zoo.info.ModelInfo;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.train.Flat;
@@ -55,7 +57,7 @@ public final class AveragingBench {
     }
 
     public static List<Split> run(StepFixture f, int[] workerCounts, int[] ks, int rounds, Path workDir,
-            ParameterAveraging.Exchange exchange, WirePrecision precision) {
+            ParameterAveraging.Exchange exchange, WirePrecision precision, WireSecurity security) {
         Path teacherFile = workDir.resolve("teacher.safetensors");
         Safetensors.write(f.teacherWeights(), teacherFile);
         List<Split> out = new ArrayList<>();
@@ -68,7 +70,7 @@ public final class AveragingBench {
                 try (JavaSparkContext sc = SparkContexts.create("pela-bench", null, n)) {
                     for (int k : ks) {
                         out.add(runOne(sc, f, teacherFile, n, k, rounds, workDir.resolve("avg-" + n + "-" + k + "-" + exchange
-                                + "-" + precision), exchange, precision));
+                                + "-" + precision + "-" + security), exchange, precision, security));
                     }
                 }
             }
@@ -80,7 +82,7 @@ public final class AveragingBench {
     }
 
     private static Split runOne(JavaSparkContext sc, StepFixture f, Path teacherFile, int n, int k, int rounds, Path dir,
-            ParameterAveraging.Exchange exchange, WirePrecision precision) {
+            ParameterAveraging.Exchange exchange, WirePrecision precision, WireSecurity security) {
         ModelSpec spec = new ModelSpec(f.studentConfig(), f.teacherConfig(), teacherFile.toString(), StepFixture.hyper(),
                 new SerializableConf(sc.hadoopConfiguration()));
         List<Sample> samples = new ArrayList<>();
@@ -93,7 +95,8 @@ public final class AveragingBench {
         List<RoundMetrics> seen = new ArrayList<>();
         double load0 = Machine.load();
         new ParameterAveraging(sc, spec, new SyntheticBatches(f.teacherConfig().inChans(), f.teacherConfig().imgSize()),
-                plan, new ParameterAveraging.Settings(n, k, rounds, Integer.MAX_VALUE, 1, exchange, precision),
+                plan, new ParameterAveraging.Settings(n, k, rounds, Integer.MAX_VALUE, 1, exchange, precision,
+                        security),
                 new Checkpoints(storage, run, 1), new MetricsLog(storage, run, 0))
                 .listener((m, s) -> seen.add(m)).run(initial(f));
         List<RoundMetrics> timed = seen.subList(1, seen.size());
@@ -111,6 +114,21 @@ public final class AveragingBench {
 
     private static double med(List<RoundMetrics> ms, java.util.function.ToDoubleFunction<RoundMetrics> f) {
         return Timing.median(ms.stream().mapToDouble(f).toArray());
+    }
+
+    /** The ring all-reduce alone: 2 ranks on loopback, median of 5 (see {@link RingThroughput}). */
+    public static BenchRow ringAlone(int values, WirePrecision precision, WireSecurity security, String exchange) {
+        double load0 = Machine.load();
+        double s;
+        try {
+            s = RingThroughput.seconds(2, values, precision, security, 5);
+        } catch (Exception e) {
+            throw new IllegalStateException("ring all-reduce benchmark: " + e, e);
+        }
+        double bytesPerLink = 2.0 * (2 - 1) / 2 * values * (precision == WirePrecision.BF16 ? 2 : 4);
+        return new BenchRow("averaging", String.format("ring all-reduce alone, 2 ranks on loopback, %.1f M values, %s",
+                values / 1e6, exchange), s, Double.NaN, "s", (load0 + Machine.load()) / 2,
+                String.format("%.0f MB/s per link (%.1f MB each way per rank)", bytesPerLink / s / 1e6, bytesPerLink / 1e6));
     }
 
     public static List<BenchRow> rows(StepFixture f, List<Split> splits, String exchange) {

@@ -1,20 +1,25 @@
 package ai.pela.spark.config;
 
 import ai.pela.zoo.PelaException;
+import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
 import java.util.List;
 
 /**
- * {@code pela.model}: the model's config.json and weights, and the student's compression: how its ranks are chosen
- * and how its factors start (issue 24).
+ * {@code pela.model}: the model's config.json and weights, and the compression of its student: how its ranks are
+ * chosen and how its factors start (issue 24).
  *
- * @param omit Linears whose names contain any of these stay dense (ViT family; ALBEF has {@link AlbefSettings#omit})
+ * @param explicitOmit the recipe's {@code model.omit} list, or null for {@code "family"}: each family's own rule
+ *                     (ALBEF has {@link AlbefSettings#omit})
  * @param ranks uniform (PELA's κ for every Linear) or budget ({@code paramBudget} of the decomposable parameters)
  * @param paramBudget the student's share of the decomposable Linears' parameters under the budget policy
  * @param svdInit plain, or activation-aware (SVD of W·S from {@code calibrationImages} training images)
  */
-public record ModelSettings(String config, String weights, double kappa, List<String> omit, Ranks ranks,
+public record ModelSettings(String config, String weights, double kappa, List<String> explicitOmit, Ranks ranks,
         double paramBudget, SvdInit svdInit, int calibrationImages) {
+    /** The value of {@code model.omit} that stands for the family's own rule. */
+    public static final String FAMILY_OMIT = "family";
+
     /** {@code model.rank-policy}. */
     public enum Ranks { UNIFORM, BUDGET }
 
@@ -22,13 +27,24 @@ public record ModelSettings(String config, String weights, double kappa, List<St
     public enum SvdInit { PLAIN, ACTIVATION_AWARE }
 
     public ModelSettings {
-        omit = List.copyOf(omit);
+        explicitOmit = explicitOmit == null ? null : List.copyOf(explicitOmit);
     }
 
     public static ModelSettings from(Recipe r) {
         return new ModelSettings(r.string("model.config"), r.string("model.weights"), r.number("model.kappa"),
-                r.strings("model.omit"), r.choice("model.rank-policy", Ranks.class), r.number("model.param-budget"),
-                r.choice("model.svd-init", SvdInit.class), r.integer("model.calibration-images"));
+                r.stringsOr("model.omit", FAMILY_OMIT), r.choice("model.rank-policy", Ranks.class),
+                r.number("model.param-budget"), r.choice("model.svd-init", SvdInit.class),
+                r.integer("model.calibration-images"));
+    }
+
+    /** The omit list of a ViT student: the recipe's, or the ViT family's. */
+    public List<String> omit() {
+        return omitOr(LowRank.VIT_OMIT);
+    }
+
+    /** The recipe's omit list, or {@code familyDefault} where it says "family". */
+    public List<String> omitOr(List<String> familyDefault) {
+        return explicitOmit != null ? explicitOmit : familyDefault;
     }
 
     /** The rank policy, checked where it is used (so evaluate never trips over a pretrain-only setting). */

@@ -254,6 +254,23 @@ public final class Recipe implements Serializable {
         }
     }
 
+    /** A list of strings, or null where the key holds the single word {@code word} (e.g. "family": a default). */
+    public List<String> stringsOr(String key, String word) {
+        try {
+            if (c().getValue(ROOT + "." + key).valueType() == com.typesafe.config.ConfigValueType.STRING) {
+                String v = c().getString(ROOT + "." + key);
+                if (!v.equals(word)) {
+                    throw new PelaException("configuration key '" + ROOT + "." + key + "' must be a list of strings or \""
+                            + word + "\", got '" + v + "'");
+                }
+                return null;
+            }
+        } catch (ConfigException e) {
+            throw new PelaException("configuration key '" + ROOT + "." + key + "': " + e.getMessage(), e);
+        }
+        return strings(key);
+    }
+
     public List<Double> numbers(String key) {
         try {
             return c().getDoubleList(ROOT + "." + key);

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** The families train-teacher and pretrain know, asked in order; the ViT last, as it takes any model. */
 public final class ModelFamilies {
-    private static final List<ModelFamily> ALL = List.of(new AlbefFamily(), new VitFamily());
+    private static final List<ModelFamily> ALL = List.of(new AlbefFamily(), new SwinFamily(), new VitFamily());
 
     private ModelFamilies() {
     }

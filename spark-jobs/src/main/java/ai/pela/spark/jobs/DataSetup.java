@@ -10,6 +10,7 @@ import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.BatchSource;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.swin.SwinConfig;
 import java.util.List;
 
 /**
@@ -19,7 +20,26 @@ import java.util.List;
  */
 public record DataSetup(List<Sample> train, BatchSource source) {
 
+    /** What the data side needs of an image classifier, whichever family it is. */
+    public record Input(int imgSize, List<Double> mean, List<Double> std, int numClasses) {
+        public static Input of(ModelConfig c) {
+            return new Input(c.imgSize(), c.mean(), c.std(), c.numClasses());
+        }
+
+        public static Input of(SwinConfig c) {
+            return new Input(c.imgSize(), c.mean(), c.std(), c.numClasses());
+        }
+    }
+
     public static DataSetup forTraining(Storage storage, DataSettings data, ModelConfig model) {
+        return forTraining(storage, data, Input.of(model));
+    }
+
+    public static DataSetup forEvaluation(Storage storage, DataSettings data, ModelConfig model, String split) {
+        return forEvaluation(storage, data, Input.of(model), split);
+    }
+
+    public static DataSetup forTraining(Storage storage, DataSettings data, Input model) {
         List<Sample> samples = data.limited(list(storage, data, model, data.trainSplit(), true));
         double[] scale = data.checkedCropScale();
         ImageTransform t = ImageTransform.train(model.imgSize(), array(model.mean()), array(model.std()), scale[0],
@@ -31,14 +51,14 @@ public record DataSetup(List<Sample> train, BatchSource source) {
                 data.badImagePolicy()));
     }
 
-    public static DataSetup forEvaluation(Storage storage, DataSettings data, ModelConfig model, String split) {
+    public static DataSetup forEvaluation(Storage storage, DataSettings data, Input model, String split) {
         List<Sample> samples = list(storage, data, model, split, false);
         ImageTransform t = ImageTransform.eval(model.imgSize(), array(model.mean()), array(model.std()));
         return new DataSetup(samples, new ImageBatchSource(new SerializableConf(storage.conf()), t,
                 data.badImagePolicy()));
     }
 
-    private static List<Sample> list(Storage storage, DataSettings data, ModelConfig model, String split,
+    private static List<Sample> list(Storage storage, DataSettings data, Input model, String split,
             boolean train) {
         String format = data.format();
         List<Sample> samples;

@@ -2,7 +2,6 @@ package ai.pela.spark.jobs;
 
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.SerializableConf;
-import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.BatchSource;
 import ai.pela.spark.train.LoadedBatch;
 import ai.pela.zoo.config.ModelConfig;
@@ -41,16 +40,38 @@ public final class EvaluateJob {
         }
     }
 
-    /** The model to evaluate: its architecture and the Hadoop path of its checkpoint. */
-    public record ModelRef(ModelConfig config, String weights, SerializableConf hadoop) implements Serializable {
+    /** A classifier an executor loads once (from its Hadoop path) and runs: images [N, C, H, W] → logits [N, classes]. */
+    public interface Classifier {
+        INDArray logits(INDArray images);
     }
 
-    private static final Map<String, VitModel> MODELS = new ConcurrentHashMap<>();
+    /** The model to evaluate, whichever family: how an executor loads it, and a key for its cache. */
+    public interface Ref extends Serializable {
+        String key();
+
+        Classifier load();
+    }
+
+    /** A ViT to evaluate: its architecture and the Hadoop path of its checkpoint. */
+    public record ModelRef(ModelConfig config, String weights, SerializableConf hadoop) implements Ref {
+        @Override
+        public String key() {
+            return "vit|" + weights + "|" + config.hashCode();
+        }
+
+        @Override
+        public Classifier load() {
+            StateDict sd = JobFiles.readWeights(hadoop.storage(), weights, config);
+            return VitModel.create(config, sd, weights)::logits;
+        }
+    }
+
+    private static final Map<String, Classifier> MODELS = new ConcurrentHashMap<>();
 
     private EvaluateJob() {
     }
 
-    public static Metrics run(JavaSparkContext sc, ModelRef model, List<Sample> samples, BatchSource source,
+    public static Metrics run(JavaSparkContext sc, Ref model, List<Sample> samples, BatchSource source,
             int batchSize, int partitions) {
         long t0 = System.nanoTime();
         List<List<Sample>> chunks = new ArrayList<>();
@@ -59,10 +80,10 @@ public final class EvaluateJob {
         }
         Metrics m = sc.parallelize(chunks, Math.max(1, Math.min(partitions, chunks.size())))
                 .mapPartitions(it -> {
-                    VitModel vit = model(model);
+                    Classifier classifier = model(model);
                     Metrics acc = new Metrics(0, 0, 0, 0, 0);
                     while (it.hasNext()) {
-                        acc = acc.plus(evaluate(vit, it.next(), source));
+                        acc = acc.plus(evaluate(classifier, it.next(), source));
                     }
                     return List.of(acc).iterator();
                 })
@@ -70,21 +91,17 @@ public final class EvaluateJob {
         return new Metrics(m.examples(), m.top1(), m.top5(), m.skipped(), (System.nanoTime() - t0) / 1e9);
     }
 
-    private static VitModel model(ModelRef ref) {
-        // One model per executor and checkpoint; inference on a SameDiff graph is safe from several threads.
-        return MODELS.computeIfAbsent(ref.weights() + "|" + ref.config().hashCode(), k -> {
-            Storage storage = ref.hadoop().storage();
-            StateDict sd = JobFiles.readWeights(storage, ref.weights(), ref.config());
-            return VitModel.create(ref.config(), sd, ref.weights());
-        });
+    private static Classifier model(Ref ref) {
+        // One model per executor and checkpoint; the models serialise their own passes.
+        return MODELS.computeIfAbsent(ref.key(), k -> ref.load());
     }
 
-    static Metrics evaluate(VitModel vit, List<Sample> chunk, BatchSource source) {
+    static Metrics evaluate(Classifier classifier, List<Sample> chunk, BatchSource source) {
         LoadedBatch b = source.load(chunk, 0);
         if (b.size() == 0) {
             return new Metrics(0, 0, 0, b.skipped().size(), 0);
         }
-        INDArray logits = vit.logits(b.images());
+        INDArray logits = classifier.logits(b.images());
         long top1 = 0;
         long top5 = 0;
         int classes = (int) logits.size(1);

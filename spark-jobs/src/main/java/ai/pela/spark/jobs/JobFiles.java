@@ -4,10 +4,12 @@ import ai.pela.spark.io.Storage;
 import ai.pela.spark.io.Weights;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
+import ai.pela.zoo.config.Family;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.Safetensors;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.vit.VitLayout;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +26,13 @@ public final class JobFiles {
         }
         Path p = Storage.path(location);
         try (InputStream in = storage.open(p)) {
-            return ConfigJson.read(in, location);
+            ObjectNode root = ConfigJson.readObject(in, location);
+            if (Family.of(root) == Family.SWIN) {
+                // Read as a ViT, a Swin config would fail on some default field; say what it is instead.
+                throw new PelaException(location + ": a Swin config.json, but this takes a ViT (Swin runs through "
+                        + "model-info, compress, predict, train-teacher, pretrain, evaluate, bench-step and bench)");
+            }
+            return ConfigJson.fromJson(root, location);
         } catch (IOException e) {
             throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
         }

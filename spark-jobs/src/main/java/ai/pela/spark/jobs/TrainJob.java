@@ -1,5 +1,6 @@
 package ai.pela.spark.jobs;
 
+import ai.pela.spark.config.LossSettings;
 import ai.pela.spark.config.ModelSettings;
 import ai.pela.spark.config.Recipe;
 import ai.pela.spark.config.RunConfig;
@@ -104,12 +105,24 @@ public final class TrainJob {
         return s;
     }
 
+    /**
+     * Whether pretrain needs the teacher on the executors: with α = β = 0 (the cross-entropy fine-tuning that PELA's
+     * ablation compares against) nothing of it enters the loss, so its weights are not loaded and its forward is
+     * not run.
+     */
+    static boolean usesTeacher(LossSettings loss) {
+        return loss.alpha() != 0 || loss.beta() != 0;
+    }
+
     public static Result run(JavaSparkContext sc, Prepared p, ParameterAveraging.RoundListener listener) {
         SerializableConf hadoop = new SerializableConf(sc.hadoopConfiguration());
         boolean pretrain = p.mode() == Mode.PRETRAIN;
-        TrainRun.Outcome end = TrainRun.run(sc, p.run(), hyper -> new ModelSpec(p.studentConfig(), p.teacherConfig(),
-                        p.teacherWeights(), hyper, hadoop, p.run().config().gpu().teacherPrecision()), pretrain,
-                pretrain ? "pretrain" : "train-teacher", listener);
+        boolean teacher = pretrain && usesTeacher(p.run().config().loss());
+        TrainRun.Outcome end = TrainRun.run(sc, p.run(), hyper -> new ModelSpec(p.studentConfig(),
+                        teacher ? p.teacherConfig() : null, teacher ? p.teacherWeights() : null, hyper, hadoop,
+                        p.run().config().gpu().teacherPrecision()), pretrain,
+                pretrain ? (teacher ? "pretrain" : "pretrain (cross-entropy only, no teacher)") : "train-teacher",
+                listener);
         Path modelDir = new Path(p.run().runDir(), "model");
         JobFiles.writeModel(p.run().storage(), modelDir, p.studentConfig(), end.weights());
         LOG.info("wrote {}", modelDir);

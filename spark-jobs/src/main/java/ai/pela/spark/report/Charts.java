@@ -14,12 +14,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -49,6 +51,9 @@ public final class Charts {
     private static final int PIXELS_PER_LAYER = 26;
     /** Beyond this many rounds, point markers merge into a smear; the lines alone read better. */
     private static final int MAX_POINTS_WITH_MARKERS = 60;
+    /** Width of a character of the 12-point axis labels, rounded up, and the angle that long labels are drawn at. */
+    private static final int PIXELS_PER_LABEL_CHAR = 8;
+    private static final int LONG_LABEL_ROTATION = 20;
     /** Loss components spanning more than this factor are drawn on a log scale, or the small ones look flat at 0. */
     private static final double LOG_SCALE_SPAN = 30;
     private static final Color FULL_RANK_COLOUR = new Color(0xC8, 0xD3, 0xE0);
@@ -130,6 +135,11 @@ public final class Charts {
      * @throws IllegalArgumentException when no row has a top-1 accuracy
      */
     public static Path accuracy(List<ModelRow> rows, Path file) {
+        return accuracy(rows, "Top-1 accuracy", file);
+    }
+
+    /** As {@link #accuracy(List, Path)} with the chart's title given (the ablation's bars, for example). */
+    public static Path accuracy(List<ModelRow> rows, String title, Path file) {
         List<String> names = new ArrayList<>();
         List<Double> values = new ArrayList<>();
         for (ModelRow r : rows) {
@@ -141,10 +151,12 @@ public final class Charts {
         if (names.isEmpty()) {
             throw new IllegalArgumentException(file + ": none of the " + rows.size() + " models has a top-1 accuracy to plot");
         }
-        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title("Top-1 accuracy")
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle("model").yAxisTitle("top-1 accuracy (%)").build();
         style(chart.getStyler());
         chart.getStyler().setLegendVisible(false);
+        // Long names (the ablation's rows) would run into each other under their bars: turn them then.
+        chart.getStyler().setXAxisLabelRotation(labelsOverlap(names) ? LONG_LABEL_ROTATION : 0);
         chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsPosition(0.95);
@@ -156,6 +168,64 @@ public final class Charts {
         chart.getStyler().setSeriesColors(new Color[] {ACCURACY_COLOUR});
         chart.addSeries("top-1 %", names, values);
         return save(chart, file);
+    }
+
+    /** Whether the category names, side by side at about 8 px a character, need more than their bars' width. */
+    static boolean labelsOverlap(List<String> names) {
+        int longest = names.stream().mapToInt(String::length).max().orElse(0);
+        return longest * PIXELS_PER_LABEL_CHAR > (WIDTH - 100) / Math.max(1, names.size());
+    }
+
+    // ---------------------------------------------------------------------------------------------- kappa sweep
+
+    /**
+     * The κ sweep: top-1 accuracy against the student's parameters, one line for the naive (SVD only) students and
+     * one for the PELA students, each point a κ, with the teacher as a single point for reference. The y axis is
+     * not forced to 0–100 %: the sweep is about the gaps between the lines, which a full axis would flatten.
+     *
+     * @throws IllegalArgumentException when there is no point, or a top-1 was not measured
+     */
+    public static Path kappaSweep(List<SweepPoint> points, ModelRow teacher, Path file) {
+        if (points.isEmpty()) {
+            throw new IllegalArgumentException(file + ": the kappa sweep has no point to plot");
+        }
+        List<SweepPoint> byParams = new ArrayList<>(points);
+        byParams.sort(Comparator.comparingLong(p -> p.pela().params()));
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
+                .title("Top-1 accuracy against parameters (kappa = " + kappas(byParams) + ")")
+                .xAxisTitle("parameters (M)").yAxisTitle("top-1 accuracy (%)").build();
+        style(chart.getStyler());
+        legendBelow(chart.getStyler());
+        chart.getStyler().setXAxisDecimalPattern("0.000");
+        chart.getStyler().setYAxisDecimalPattern("0.0");
+        addSweepLine(chart, "naive low-rank (SVD only)", byParams, SweepPoint::naive);
+        addSweepLine(chart, "PELA", byParams, SweepPoint::pela);
+        if (teacher != null && !Double.isNaN(teacher.top1())) {
+            chart.addSeries("teacher", new double[] {teacher.paramsMillions()}, new double[] {100 * teacher.top1()});
+        }
+        return save(chart, file);
+    }
+
+    private static void addSweepLine(XYChart chart, String label, List<SweepPoint> points,
+            Function<SweepPoint, ModelRow> model) {
+        double[] x = new double[points.size()];
+        double[] y = new double[points.size()];
+        for (int i = 0; i < x.length; i++) {
+            ModelRow m = model.apply(points.get(i));
+            if (Double.isNaN(m.top1())) {
+                throw new IllegalArgumentException(label + " at kappa " + trim(points.get(i).kappa())
+                        + ": top-1 was not measured; the sweep cannot plot it");
+            }
+            x[i] = m.paramsMillions();
+            y[i] = 100 * m.top1();
+        }
+        chart.addSeries(label, x, y);
+    }
+
+    private static String kappas(List<SweepPoint> points) {
+        List<String> k = new ArrayList<>();
+        points.forEach(p -> k.add(trim(p.kappa())));
+        return String.join(", ", k);
     }
 
     // ---------------------------------------------------------------------------------------------- ranks

@@ -4,6 +4,7 @@ import ai.pela.zoo.io.AtomicFile;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,8 +20,12 @@ import java.util.Map;
  * The demo's result: {@code summary.json} for machines and an aligned console table for people.
  *
  * <p>The JSON schema is fixed, so that scripts and CI can read it without guessing:
- * <pre>{"teacher": {"top1", "top5", "params", "gflops", "images_per_s"}, "naive_lowrank": {...}, "pela": {...}}</pre>
- * with accuracies as fractions (0–1) and {@code null} for a value that was not measured.
+ * <pre>{"teacher": {"top1", "top5", "params", "gflops", "images_per_s"}, "naive_lowrank": {...}, "pela": {...},
+ *  "ablation": [{"model", "l_fd", "l_rwp", "top1", "top5", "params", "gflops", "images_per_s"}, ...],
+ *  "kappa_sweep": [{"kappa", "naive_lowrank": {...}, "pela": {...}}, ...]}</pre>
+ * with accuracies as fractions (0–1) and {@code null} for a value that was not measured. {@code ablation} (Table 7:
+ * {@code l_fd}/{@code l_rwp} true or false for a trained student, null for an untrained model) and
+ * {@code kappa_sweep} are empty lists unless the demo ran them.
  */
 public final class DemoSummary {
     /** The rows the JSON must hold, in the order it holds them. */
@@ -39,7 +44,12 @@ public final class DemoSummary {
      * @throws UncheckedIOException naming the file when it cannot be written
      */
     public static void writeJson(List<ModelRow> rows, Path file) {
-        String json = toJson(rows);
+        writeJson(rows, List.of(), List.of(), file);
+    }
+
+    /** As {@link #writeJson(List, Path)}, with the ablation's rows and the κ sweep's points (either may be empty). */
+    public static void writeJson(List<ModelRow> rows, List<AblationRow> ablation, List<SweepPoint> sweep, Path file) {
+        String json = toJson(rows, ablation, sweep);
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             AtomicFile.writeString(file, json + "\n");
@@ -50,10 +60,28 @@ public final class DemoSummary {
 
     /** The summary JSON as text, with the schema of {@link #writeJson}. */
     public static String toJson(List<ModelRow> rows) {
+        return toJson(rows, List.of(), List.of());
+    }
+
+    /** The summary JSON with the ablation and the sweep, as {@link #writeJson(List, List, List, Path)} writes it. */
+    public static String toJson(List<ModelRow> rows, List<AblationRow> ablation, List<SweepPoint> sweep) {
         Map<String, ModelRow> byName = byName(rows);
         ObjectNode root = JSON.createObjectNode();
         for (String name : MODELS) {
             root.set(name, toJson(byName.get(name)));
+        }
+        ArrayNode table7 = root.putArray("ablation");
+        for (AblationRow a : ablation) {
+            ObjectNode o = JSON.createObjectNode().put("model", a.label());
+            putFlag(o, "l_fd", a.fd());
+            putFlag(o, "l_rwp", a.rwp());
+            table7.add(o.setAll(toJson(a.model())));
+        }
+        ArrayNode points = root.putArray("kappa_sweep");
+        for (SweepPoint p : sweep) {
+            ObjectNode o = points.addObject().put("kappa", p.kappa());
+            o.set("naive_lowrank", toJson(p.naive()));
+            o.set("pela", toJson(p.pela()));
         }
         try {
             return JSON.writeValueAsString(root);
@@ -90,6 +118,14 @@ public final class DemoSummary {
         return o;
     }
 
+    private static void putFlag(ObjectNode o, String key, Boolean v) {
+        if (v == null) {
+            o.putNull(key);
+        } else {
+            o.put(key, v);
+        }
+    }
+
     /** NaN is not JSON; a value that was not measured is written as null. */
     private static void putMeasured(ObjectNode o, String key, double v) {
         if (Double.isNaN(v)) {
@@ -112,6 +148,51 @@ public final class DemoSummary {
         List<List<String>> cells = new ArrayList<>();
         cells.add(COLUMNS);
         rows.forEach(r -> cells.add(cells(r)));
+        return render(cells);
+    }
+
+    /** Column headings of {@link #ablationTable}, as the paper's Table 7 (a trained student's two loss columns). */
+    static final List<String> ABLATION_COLUMNS = List.of("model", "L_fd", "L_rwp", "top-1 %", "top-5 %", "params (M)");
+
+    /** Table 7 as aligned text: one line per row, "yes"/"no" for the losses of a trained student, blank otherwise. */
+    public static String ablationTable(List<AblationRow> rows) {
+        List<List<String>> cells = new ArrayList<>();
+        cells.add(ABLATION_COLUMNS);
+        rows.forEach(r -> cells.add(ablationCells(r, "yes", "no")));
+        return render(cells);
+    }
+
+    /** The cells of one ablation row, with the given marks for a loss that was / was not used. */
+    static List<String> ablationCells(AblationRow r, String used, String unused) {
+        ModelRow m = r.model();
+        return List.of(r.label(), mark(r.fd(), used, unused), mark(r.rwp(), used, unused),
+                format("%.2f", 100 * m.top1()), format("%.2f", 100 * m.top5()), format("%.3f", m.paramsMillions()));
+    }
+
+    private static String mark(Boolean v, String used, String unused) {
+        return v == null ? "" : v ? used : unused;
+    }
+
+    /** Column headings of {@link #sweepTable}. */
+    static final List<String> SWEEP_COLUMNS = List.of("kappa", "params (M)", "naive top-1 %", "PELA top-1 %",
+            "PELA - naive");
+
+    /** The κ sweep as aligned text, one line per κ in the given order. */
+    public static String sweepTable(List<SweepPoint> points) {
+        List<List<String>> cells = new ArrayList<>();
+        cells.add(SWEEP_COLUMNS);
+        points.forEach(p -> cells.add(sweepCells(p)));
+        return render(cells);
+    }
+
+    static List<String> sweepCells(SweepPoint p) {
+        double gain = 100 * (p.pela().top1() - p.naive().top1());
+        return List.of(format(p.kappa() == Math.rint(p.kappa()) ? "%.0f" : "%.2f", p.kappa()),
+                format("%.3f", p.pela().paramsMillions()), format("%.2f", 100 * p.naive().top1()),
+                format("%.2f", 100 * p.pela().top1()), format("%+.2f", gain));
+    }
+
+    private static String render(List<List<String>> cells) {
         int[] widths = widths(cells);
         StringBuilder sb = new StringBuilder();
         appendLine(sb, cells.get(0), widths);
@@ -136,7 +217,7 @@ public final class DemoSummary {
     }
 
     private static int[] widths(List<List<String>> cells) {
-        int[] w = new int[COLUMNS.size()];
+        int[] w = new int[cells.get(0).size()];
         for (List<String> line : cells) {
             for (int i = 0; i < w.length; i++) {
                 w[i] = Math.max(w[i], line.get(i).length());

@@ -113,6 +113,20 @@ public final class ReportHtml {
         return h.append("</tbody>\n</table>").toString();
     }
 
+    /** The demo's Table 7 ablation as an HTML table, with the paper's ✓ and × for the losses of each student. */
+    public static String ablationTable(List<AblationRow> rows) {
+        List<List<String>> cells = new ArrayList<>();
+        rows.forEach(r -> cells.add(DemoSummary.ablationCells(r, "\u2713", "\u00d7")));
+        return table(DemoSummary.ABLATION_COLUMNS, cells);
+    }
+
+    /** The demo's κ sweep as an HTML table, one row per κ. */
+    public static String sweepTable(List<SweepPoint> points) {
+        List<List<String>> cells = new ArrayList<>();
+        points.forEach(p -> cells.add(DemoSummary.sweepCells(p)));
+        return table(DemoSummary.SWEEP_COLUMNS, cells);
+    }
+
     private static StringBuilder head(String title) {
         StringBuilder h = new StringBuilder(8192);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")

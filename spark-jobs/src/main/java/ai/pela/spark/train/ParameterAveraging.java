@@ -47,9 +47,15 @@ public final class ParameterAveraging {
 
     /** Run-level settings: the plan's shape, how often to checkpoint, and how workers exchange their results. */
     public record Settings(int workers, int localSteps, int totalRounds, int checkpointEvery, long seed, Exchange exchange,
-            WirePrecision precision) {
+            WirePrecision precision, WireSecurity security) {
         public Settings(int workers, int localSteps, int totalRounds, int checkpointEvery, long seed) {
             this(workers, localSteps, totalRounds, checkpointEvery, seed, Exchange.TREE, WirePrecision.FP32);
+        }
+
+        /** The ring's connections as the cluster's settings ask ({@link WireSecurity#SPARK}). */
+        public Settings(int workers, int localSteps, int totalRounds, int checkpointEvery, long seed, Exchange exchange,
+                WirePrecision precision) {
+            this(workers, localSteps, totalRounds, checkpointEvery, seed, exchange, precision, WireSecurity.SPARK);
         }
     }
 
@@ -99,7 +105,8 @@ public final class ParameterAveraging {
                 : plan.normalise(start.position()));
         RoundExchange.Stage stage = new RoundExchange.Stage(sc, resources);
         exchange = settings.exchange() == Exchange.RING
-                ? new RingExchange(stage, spec, source, settings.localSteps(), settings.precision(), from)
+                ? new RingExchange(stage, spec, source, settings.localSteps(), settings.precision(),
+                        settings.security(), from)
                 : new TreeExchange(stage, spec, source);
         try {
             return runRounds(from);

@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 
@@ -32,8 +33,10 @@ import java.util.function.UnaryOperator;
  * {@link RingRendezvous}; each step's send runs on a second
  * thread while the receive runs on the caller's, so two ranks sending to each other cannot block on full buffers.
  *
- * <p>On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve the bytes. With BF16
- * every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
+ * <p>Each link starts with {@link LinkAuth}'s handshake: a rank accepts only the connection that proves it is its
+ * previous rank of this attempt, and with {@link WireSecurity#ENCRYPT} the link's bytes travel in AES-GCM frames
+ * ({@link SealedStreams}). On the wire a value is FP32, or BF16 (the upper 16 bits, rounded to nearest even) to halve
+ * the bytes. With BF16 every rank decodes the same bits for the final sums — the owner of a chunk too — so all ranks end bit-identical.
  */
 final class Ring implements Closeable {
     private static final int CONNECT_TIMEOUT_MS = 60_000;
@@ -49,17 +52,19 @@ final class Ring implements Closeable {
     private final String[] notes;
     private final BooleanSupplier killed;
 
-    private Ring(int rank, int size, Socket toNext, Socket fromPrev, String[] notes, BooleanSupplier killed)
-            throws IOException {
+    private Ring(int rank, int size, Socket toNext, Socket fromPrev, LinkAuth.Session outSession,
+            LinkAuth.Session inSession, String[] notes, BooleanSupplier killed) throws IOException {
         this.notes = notes;
         this.killed = killed;
         this.rank = rank;
         this.size = size;
         this.toNext = toNext;
         this.fromPrev = fromPrev;
-        this.out = toNext == null ? null : new DataOutputStream(new BufferedOutputStream(toNext.getOutputStream(), 1 << 16));
-        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(TaskSockets.input(fromPrev,
-                READ_TIMEOUT_MS, killed, "ring: rank " + rank + " receiving from rank " + (rank + size - 1) % size), 1 << 16));
+        this.out = toNext == null ? null : new DataOutputStream(new BufferedOutputStream(
+                outSession.output(toNext.getOutputStream()), 1 << 16));
+        this.in = fromPrev == null ? null : new DataInputStream(new BufferedInputStream(inSession.input(
+                TaskSockets.input(fromPrev, READ_TIMEOUT_MS, killed, "ring: rank " + rank + " receiving from rank "
+                        + (rank + size - 1) % size)), 1 << 16));
         this.sender = size == 1 ? null : Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pela-ring-send-" + rank);
             t.setDaemon(true);
@@ -68,48 +73,165 @@ final class Ring implements Closeable {
     }
 
     /**
+     * How this ring's links prove themselves ({@link LinkAuth}): the mode, the run's secret and the attempt's key,
+     * which with the two ranks names each link, so that no proof carries over to another link, round or attempt.
+     */
+    record Link(WireSecurity mode, RingSecret secret, String attempt) implements java.io.Serializable {
+        String context(int from, int to) {
+            return attempt + "/" + from + ">" + to;
+        }
+    }
+
+    /** Tests only: runs on each rank after the addresses are known and before the rank connects to the next one. */
+    interface LinkProbe {
+        void beforeConnect(int rank, String[] addresses, Link link);
+    }
+
+    static volatile LinkProbe linkProbe;
+    /** How long an accepted connection has to prove itself before it is closed and the next one is taken. */
+    static volatile int handshakeTimeoutMs = 10_000;
+
+    /**
      * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port note" through
      * {@code allGather} (which must return every rank's string in rank order, see {@link RingRendezvous}), connects to
-     * the next rank and accepts the previous one. Every rank's {@code note} (no spaces) is in {@link #notes()}. Every
-     * wait of this ring gives up soon after {@code killed} turns true ({@link TaskSockets}).
+     * the next rank and accepts the previous one — the first connection that proves it is that rank of this attempt
+     * ({@link LinkAuth}); every other connection is closed, counted and logged, and the wait goes on. Every rank's
+     * {@code note} (no spaces) is in {@link #notes()}. Every wait of this ring gives up soon after {@code killed}
+     * turns true ({@link TaskSockets}).
      */
     static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather,
-            BooleanSupplier killed) {
+            BooleanSupplier killed, Link link) {
         if (size == 1) {
             try {
-                return new Ring(0, 1, null, null, new String[] {note}, killed);
+                return new Ring(0, 1, null, null, null, null, new String[] {note}, killed);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
+        int prev = (rank + size - 1) % size;
+        int next = (rank + 1) % size;
+        AtomicReference<Socket> toNext = new AtomicReference<>();
+        Socket fromPrev = null;
+        ExecutorService connector = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pela-ring-connect-" + rank);
+            t.setDaemon(true);
+            return t;
+        });
         try (ServerSocket server = new ServerSocket()) {
             server.bind(new InetSocketAddress(host, 0));
             String[] published = allGather.apply(new String[] {host + ":" + server.getLocalPort() + " " + note});
             String[] addresses = new String[size];
             String[] notes = new String[size];
-            for (int i = 0; i < size; i++) {
-                int space = published[i].indexOf(' ');
-                addresses[i] = published[i].substring(0, space);
-                notes[i] = published[i].substring(space + 1);
+            parse(published, size, addresses, notes);
+            LinkProbe probe = linkProbe;
+            if (probe != null) {
+                probe.beforeConnect(rank, addresses, link);
             }
-            String next = addresses[(rank + 1) % size];
-            int colon = next.lastIndexOf(':');
-            Socket toNext = new Socket();
-            toNext.setTcpNoDelay(true);
-            toNext.connect(new InetSocketAddress(next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))),
-                    CONNECT_TIMEOUT_MS);
-            new DataOutputStream(toNext.getOutputStream()).writeInt(rank);
-            Socket fromPrev = TaskSockets.accept(server, CONNECT_TIMEOUT_MS, killed,
-                    "ring: rank " + rank + " waiting for rank " + (rank + size - 1) % size + " to connect");
-            int prev = new DataInputStream(TaskSockets.input(fromPrev, CONNECT_TIMEOUT_MS, killed, "ring: rank " + rank
-                    + " waiting for rank " + (rank + size - 1) % size + " to say who it is")).readInt();
-            if (prev != (rank + size - 1) % size) {
-                throw new PelaException("ring: rank " + rank + " expected rank " + (rank + size - 1) % size
-                        + " to connect, got rank " + prev);
+            // Connecting and accepting run at once: a handshake needs the other end's answer, and every rank both
+            // connects (to the next) and accepts (from the previous), so doing one after the other would deadlock.
+            Future<LinkAuth.Session> outSession = connector.submit(() -> connectNext(addresses[next], toNext, link,
+                    link.context(rank, next)));
+            Accepted in = acceptPrevious(server, rank, prev, link, killed);
+            fromPrev = in.socket();
+            LinkAuth.Session out = await(outSession, killed, "ring: rank " + rank + " connecting to rank " + next);
+            return new Ring(rank, size, toNext.get(), fromPrev, out, in.session(), notes, killed);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fromPrev);
+            connector.shutdownNow();
+            closeQuietly(toNext.get());
+            if (e instanceof PelaException pe) {
+                throw pe;
             }
-            return new Ring(rank, size, toNext, fromPrev, notes, killed);
-        } catch (IOException e) {
             throw new PelaException("ring: rank " + rank + " of " + size + " could not connect on " + host + ": " + e, e);
+        } finally {
+            connector.shutdown();
+        }
+    }
+
+    /** Splits the published "host:port note" strings, checking each (they come from the wire). */
+    private static void parse(String[] published, int size, String[] addresses, String[] notes) {
+        if (published.length != size) {
+            throw new PelaException("ring: the rendezvous answered " + published.length + " ranks, expected " + size);
+        }
+        for (int i = 0; i < size; i++) {
+            int space = published[i].indexOf(' ');
+            int colon = space < 0 ? -1 : published[i].lastIndexOf(':', space);
+            int port = colon < 0 ? -1 : parsePort(published[i].substring(colon + 1, space));
+            if (port < 1 || port > 65_535) {
+                throw new PelaException("ring: rank " + i + " published '" + published[i] + "', not 'host:port note'");
+            }
+            addresses[i] = published[i].substring(0, space);
+            notes[i] = published[i].substring(space + 1);
+        }
+    }
+
+    private static int parsePort(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static LinkAuth.Session connectNext(String address, AtomicReference<Socket> into,
+            Link link, String context) throws IOException {
+        int colon = address.lastIndexOf(':');
+        Socket s = new Socket();
+        into.set(s);
+        s.setTcpNoDelay(true);
+        s.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))),
+                CONNECT_TIMEOUT_MS);
+        s.setSoTimeout(CONNECT_TIMEOUT_MS);
+        return LinkAuth.connect(s, link.mode(), link.secret(), context);
+    }
+
+    /**
+     * Takes connections until one proves it is rank {@code prev} of this attempt. The others — strangers, junk, a
+     * task of another round — are closed, counted and logged; each has {@link #handshakeTimeoutMs} to prove itself.
+     */
+    private record Accepted(Socket socket, LinkAuth.Session session) {
+    }
+
+    private static Accepted acceptPrevious(ServerSocket server, int rank, int prev, Link link, BooleanSupplier killed)
+            throws IOException {
+        String what = "ring: rank " + rank + " waiting for rank " + prev + " to connect";
+        long deadline = System.nanoTime() + CONNECT_TIMEOUT_MS * 1_000_000L;
+        while (true) {
+            int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            Socket s = TaskSockets.accept(server, left, killed, what);
+            try {
+                s.setTcpNoDelay(true);
+                s.setSoTimeout(handshakeTimeoutMs);
+                return new Accepted(s, LinkAuth.accept(s, link.mode(), link.secret(), link.context(prev, rank)));
+            } catch (Exception e) {
+                LinkAuth.refuse(s, "ring: rank " + rank + "'s link from rank " + prev, e);
+            }
+        }
+    }
+    /** Waits for the connecting side's handshake, with the limits of a read ({@link TaskSockets}). */
+    private static LinkAuth.Session await(Future<LinkAuth.Session> f, BooleanSupplier killed, String what)
+            throws IOException {
+        for (long waited = TaskSockets.SLICE_MS; ; waited += TaskSockets.SLICE_MS) {
+            try {
+                return f.get(TaskSockets.SLICE_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                TaskSockets.check(waited, 2 * CONNECT_TIMEOUT_MS, killed, what);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(what + ": " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException(what + ": interrupted");
+            }
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // giving up on this ring anyway
+            }
         }
     }
 

@@ -29,8 +29,11 @@ final class RingExchange implements RoundExchange {
     private final BatchSource source;
     private final int localSteps;
     private final WirePrecision precision;
+    /** How the round's connections prove themselves (and whether they encrypt), resolved from the cluster's settings. */
+    private final WireSecurity security;
     /** Names the trainers' state of this driver's run; a trainer tagged by another run is stale. */
     private final String runId = UUID.randomUUID().toString();
+    private final RingSecret secret;
     /** No trainer holds the state yet (the run's first round, or after a rewind), so the driver broadcasts it. */
     private boolean needsState = true;
     private TrainState synced;
@@ -39,14 +42,29 @@ final class RingExchange implements RoundExchange {
     private int rewinds;
 
     RingExchange(Stage stage, ModelSpec spec, BatchSource source, int localSteps, WirePrecision precision,
-            TrainState start) {
+            WireSecurity security, TrainState start) {
         this.stage = stage;
         this.spec = spec;
         this.source = source;
         this.localSteps = localSteps;
         this.precision = precision;
         this.synced = start;
+        this.security = security.resolve(stage.sc().getConf());
+        this.secret = RingSecret.forRun(stage.sc().getConf(), runId);
+        if (this.security == WireSecurity.NONE) {
+            LOG.warn("ring exchange without authentication (a benchmark baseline): any connection is trusted");
+        } else {
+            LOG.info("ring exchange: connections {} with {}", this.security == WireSecurity.ENCRYPT
+                    ? "authenticated and AES-GCM encrypted" : "authenticated (not encrypted)", secret);
+        }
     }
+
+    /** Tests only: runs after each attempt's rendezvous opens and before its tasks start. */
+    interface RendezvousProbe {
+        void opened(String address, WireSecurity security, RingSecret secret, int size, String keyPrefix);
+    }
+
+    static volatile RendezvousProbe rendezvousProbe;
 
     @Override
     public Combined run(int round, TrainState state, List<RoundTask> tasks, boolean checkpointDue) {
@@ -84,11 +102,16 @@ final class RingExchange implements RoundExchange {
                     ? stage.sc().broadcast(new RoundInput(synced.params(), synced.m(), synced.v(), synced.step())) : null;
             broadcastNanos[0] = System.nanoTime() - b0;
             if (rendezvous == null) {
-                rendezvous = new RingRendezvous(stage.sc().getConf().get("spark.driver.host", "127.0.0.1"));
+                rendezvous = new RingRendezvous(stage.sc().getConf().get("spark.driver.host", "127.0.0.1"), security,
+                        secret);
             }
             RingWorker.Input in = new RingWorker.Input(runId, r, attempt, state.step(), localSteps, checkpointDue,
-                    precision, b, rendezvous.address());
-            rendezvous.open(RingStage.attemptKey(in));
+                    precision, b, rendezvous.address(), security, secret);
+            rendezvous.open(RingStage.attemptKey(in), tasks.size());
+            RendezvousProbe probe = rendezvousProbe;
+            if (probe != null) {
+                probe.opened(rendezvous.address(), security, secret, tasks.size(), RingStage.attemptKey(in));
+            }
             try {
                 RingResult sum = RingResult.zero();
                 for (RingResult w : RingStage.run(stage.rdd(tasks), in, spec, source)) {

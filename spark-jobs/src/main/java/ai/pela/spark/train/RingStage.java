@@ -60,8 +60,8 @@ final class RingStage {
             // the ring polls this flag, so a killed task gives its slot back to the re-run within a second.
             BooleanSupplier killed = ctx::isInterrupted;
             RingResult r = RingWorker.run(task, in, rank, size, host,
-                    mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0], killed), killed, spec,
-                    source);
+                    mine -> RingRendezvous.gather(in.rendezvous(), key, rank, size, mine[0], killed, in.security(),
+                            in.secret()), killed, new Ring.Link(in.security(), in.secret(), key), spec, source);
             return JavaConverters.asScalaIterator(List.of(r).iterator());
         }
     }

@@ -30,7 +30,8 @@ final class RingWorker {
 
     /** What the driver sends with every ring round: small, except the optional broadcast of the full state. */
     record Input(String runId, int round, int attempt, long step, int localSteps, boolean averageMoments,
-            WirePrecision precision, Broadcast<RoundInput> state, String rendezvous) implements Serializable {
+            WirePrecision precision, Broadcast<RoundInput> state, String rendezvous, WireSecurity security,
+            RingSecret secret) implements Serializable {
     }
 
     /** The state a trainer holds after round {@code roundsDone} of run {@code runId}. */
@@ -39,7 +40,7 @@ final class RingWorker {
     }
 
     static RingResult run(RoundTask task, Input in, int rank, int size, String host, UnaryOperator<String[]> allGather,
-            BooleanSupplier killed, ModelSpec spec, BatchSource source) {
+            BooleanSupplier killed, Ring.Link link, ModelSpec spec, BatchSource source) {
         int device = TaskDevice.bindCurrentTask();
         TrainStep step = WorkerCache.borrowFor(spec, device, task.worker());
         boolean holds = tag(in.runId(), in.round()).equals(WorkerCache.tag(step));
@@ -47,7 +48,7 @@ final class RingWorker {
         WorkerCache.tag(step, null, task.worker());
         long f0 = System.nanoTime();
         float[][] restore = null;
-        try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather, killed)) {
+        try (Ring ring = Ring.join(rank, size, host, holds ? "1" : "0", allGather, killed, link)) {
             receiveState(step, holds, ring.notes(), in, ring);
             long fetchNanos = System.nanoTime() - f0;
             restore = snapshot(step);

@@ -68,7 +68,7 @@ public final class TrainRun {
             var loss = config.loss();
             return new StepHyper(distil ? loss.alpha() : 0, distil ? loss.beta() : 0, t.labelSmoothing(),
                     loss.fdForm(), loss.rwpForm(), loss.rwpEps(), t.clipGrad(), AdamW.Config.defaults(t.weightDecay()),
-                    schedule);
+                    schedule, loss.fdPoints());
         }
     }
 
@@ -113,16 +113,38 @@ public final class TrainRun {
         storage.mkdirs(p.runDir());
         String recipe = p.config().recipe().render();
         storage.writeAtomically(new Path(p.runDir(), "config.conf"), out -> out.write(recipe.getBytes(StandardCharsets.UTF_8)));
+        StepHyper hyper = p.hyper(distil);
+        writeRunJson(storage, p.runDir(), label, hyper, distil);
         TrainSettings t = p.config().train();
         LOG.info("{}: {} training samples, {} workers x {} local steps x batch {} -> {} rounds/epoch, {} rounds", label,
                 p.setup().samples().size(), t.workers(), t.localSteps(), t.batchSize(), p.plan().roundsPerEpoch(),
                 p.totalRounds());
         MetricsLog metrics = new MetricsLog(storage, p.runDir(), p.start().roundsDone());
         ParameterAveraging.Settings settings = new ParameterAveraging.Settings(t.workers(), t.localSteps(),
-                p.totalRounds(), p.config().checkpoint().everyRounds(), p.config().seed(), t.exchange(), t.precision());
-        TrainState end = new ParameterAveraging(sc, spec.apply(p.hyper(distil)), p.setup().source(), p.plan(), settings,
+                p.totalRounds(), p.config().checkpoint().everyRounds(), p.config().seed(), t.exchange(), t.precision(),
+                t.security());
+        TrainState end = new ParameterAveraging(sc, spec.apply(hyper), p.setup().source(), p.plan(), settings,
                 p.checkpoints(), metrics).listener(listener).resources(p.gpus()).run(p.start());
         return new Outcome(end, unflatten(end.params(), p.setup().initial(), p.setup().order()), metrics.rounds());
+    }
+
+    /**
+     * {@code <run-dir>/run.json}: what ran, beside the resolved recipe — the command and, when distilling, the losses'
+     * weights and where L_fd compared student and teacher ({@code fd_points}), taken from the step's own settings.
+     */
+    static void writeRunJson(Storage storage, Path runDir, String label, StepHyper hyper, boolean distil) {
+        com.fasterxml.jackson.databind.node.ObjectNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode();
+        n.put("run", label);
+        n.put("distil", distil);
+        if (distil) {
+            n.put("alpha", hyper.alpha());
+            n.put("beta", hyper.beta());
+            n.put("fd_form", hyper.fdForm().name().toLowerCase(java.util.Locale.ROOT));
+            n.put("fd_points", hyper.fdPoints().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        byte[] json = (n.toPrettyString() + "\n").getBytes(StandardCharsets.UTF_8);
+        storage.writeAtomically(new Path(runDir, "run.json"), out -> out.write(json));
     }
 
     /** The flat vector back into named arrays shaped like {@code like}'s. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FashionMnistExportTest {
-    /** The real files, from Debian's dataset-fashion-mnist (installed by .ci/run) or $PELA_FASHION_MNIST. */
+    /** The real files: $PELA_FASHION_MNIST, Debian's dataset-fashion-mnist, or the package fetched into target/. */
     private static Path idxDir;
 
     @TempDir
@@ -27,11 +27,8 @@ class FashionMnistExportTest {
 
     @BeforeAll
     static void findRealFiles() {
-        String env = System.getenv(FashionMnistExport.ENV);
-        idxDir = env != null && !env.isBlank() ? Path.of(env) : FashionMnistExport.SYSTEM_DIR;
-        assertThat(FashionMnistExport.missingFiles(idxDir))
-                .as("Fashion-MNIST IDX files in %s: apt-get install dataset-fashion-mnist", idxDir)
-                .isEmpty();
+        idxDir = TestFashionMnist.idxDir();
+        assertThat(FashionMnistExport.missingFiles(idxDir)).as("Fashion-MNIST IDX files in %s", idxDir).isEmpty();
     }
 
     @Test

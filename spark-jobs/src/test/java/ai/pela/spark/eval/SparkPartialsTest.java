@@ -2,7 +2,7 @@ package ai.pela.spark.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.pela.spark.demo.FashionMnistExport;
+import ai.pela.spark.demo.TestFashionMnist;
 import ai.pela.spark.demo.ForgedScenes;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
@@ -48,7 +48,7 @@ class SparkPartialsTest {
 
     @Test
     void segmentationHistogramsOfPartitionsMergeToTheSinglePass(@TempDir Path dir) {
-        ForgedScenes.Summary data = ForgedScenes.write(FashionMnistExport.locateOrFetch(dir.resolve("cache")), dir.resolve("d"),
+        ForgedScenes.Summary data = ForgedScenes.write(TestFashionMnist.idxDir(), dir.resolve("d"),
                 ForgedScenes.Options.of(9, 0, 24));
         Storage storage = Storage.local();
         List<SegSample> samples = new Ade20kSource(storage, data.ade20k().toString()).list(Ade20kSource.VALIDATION);

@@ -9,11 +9,11 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /** Writes the 256 real Fashion-MNIST test items as PNGs in ImageNet folder layout (train: first n, val: the rest). */
-final class FashionFolders {
+public final class FashionFolders {
     private FashionFolders() {
     }
 
-    static Path write(Path root, int trainCount) throws IOException {
+    public static Path write(Path root, int trainCount) throws IOException {
         Idx.UByteArray images = Idx.read(FashionMnist.file("train256-images-idx3-ubyte.gz"));
         Idx.UByteArray labels = Idx.read(FashionMnist.file("train256-labels-idx1-ubyte.gz"));
         for (int i = 0; i < images.count(); i++) {
@@ -31,7 +31,7 @@ final class FashionFolders {
         return root;
     }
 
-    static Path tinyVitConfig(Path dir) throws IOException {
+    public static Path tinyVitConfig(Path dir) throws IOException {
         Path f = dir.resolve("vit-tiny.json");
         Files.writeString(f, "{\"img_size\": 28, \"patch_size\": 7, \"in_chans\": 3, \"embed_dim\": 32, \"depth\": 2,"
                 + " \"num_heads\": 2, \"mlp_ratio\": 2.0, \"num_classes\": 10}");

@@ -56,6 +56,23 @@ class ChartsTest {
     }
 
     @Test
+    void accuracyChartTurnsOnlyNamesThatWouldOverlap() throws IOException {
+        assertThat(Charts.labelsOverlap(List.of("teacher", "naive_lowrank", "pela"))).isFalse();
+        List<ModelRow> ablation = ReportFixtures.ablation().stream().map(AblationRow::model).toList();
+        List<String> labels = ReportFixtures.ablation().stream().map(AblationRow::label).toList();
+        assertThat(Charts.labelsOverlap(labels)).isTrue();
+        assertDecodable(Charts.accuracy(ablation, "Table 7", tmp.resolve("ablation.png")), Charts.WIDTH, Charts.HEIGHT);
+    }
+
+    @Test
+    void kappaSweepChartIsADecodablePngAndNeedsPoints() throws IOException {
+        Path png = Charts.kappaSweep(ReportFixtures.sweep(), ReportFixtures.rows().get(0), tmp.resolve("sweep.png"));
+        assertDecodable(png, Charts.WIDTH, Charts.HEIGHT);
+        assertThatThrownBy(() -> Charts.kappaSweep(List.of(), null, tmp.resolve("none.png")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("none.png").hasMessageContaining("no point");
+    }
+
+    @Test
     void rankChartWithFullRanksWidensForManyLayers() throws IOException {
         ModelConfig vit = ReportFixtures.demoVit();
         LowRankSpec spec = LowRank.plan(vit, 2.0, LowRank.VIT_OMIT);

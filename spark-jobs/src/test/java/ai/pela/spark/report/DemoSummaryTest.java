@@ -22,10 +22,13 @@ class DemoSummaryTest {
         DemoSummary.writeJson(ReportFixtures.rows(), file);
 
         JsonNode root = new ObjectMapper().readTree(file.toFile());
-        assertThat(fieldNames(root)).containsExactly("teacher", "naive_lowrank", "pela");
-        for (JsonNode model : root) {
-            assertThat(fieldNames(model)).containsExactly("top1", "top5", "params", "gflops", "images_per_s");
+        assertThat(fieldNames(root)).containsExactly("teacher", "naive_lowrank", "pela", "ablation", "kappa_sweep");
+        for (String name : DemoSummary.MODELS) {
+            assertThat(fieldNames(root.get(name))).containsExactly("top1", "top5", "params", "gflops", "images_per_s");
         }
+        assertThat(root.get("ablation").isArray()).isTrue();
+        assertThat(root.get("ablation")).isEmpty();
+        assertThat(root.get("kappa_sweep")).isEmpty();
         JsonNode teacher = root.get("teacher");
         assertThat(teacher.get("top1").asDouble()).isEqualTo(0.8712);
         assertThat(teacher.get("top5").asDouble()).isEqualTo(0.9961);
@@ -38,13 +41,56 @@ class DemoSummaryTest {
     }
 
     @Test
+    void jsonHoldsTheAblationRowsAndTheSweepPoints() throws IOException {
+        List<ModelRow> rows = ReportFixtures.rows();
+        JsonNode root = new ObjectMapper().readTree(DemoSummary.toJson(rows, ReportFixtures.ablation(),
+                ReportFixtures.sweep()));
+
+        JsonNode table7 = root.get("ablation");
+        assertThat(table7).hasSize(6);
+        assertThat(fieldNames(table7.get(2))).containsExactly("model", "l_fd", "l_rwp", "top1", "top5", "params",
+                "gflops", "images_per_s");
+        assertThat(table7.get(0).get("model").asText()).isEqualTo("teacher");
+        assertThat(table7.get(0).get("l_fd").isNull()).isTrue();
+        assertThat(table7.get(2).get("l_fd").isBoolean()).isTrue();
+        assertThat(table7.get(2).get("l_fd").asBoolean(true)).isFalse();
+        assertThat(table7.get(3).get("l_fd").asBoolean()).isTrue();
+        assertThat(table7.get(3).get("l_rwp").asBoolean(true)).isFalse();
+        assertThat(table7.get(2).get("top1").asDouble()).isEqualTo(0.7011);
+        JsonNode sweep = root.get("kappa_sweep");
+        assertThat(sweep).hasSize(2);
+        assertThat(fieldNames(sweep.get(1))).containsExactly("kappa", "naive_lowrank", "pela");
+        assertThat(sweep.get(1).get("kappa").asDouble()).isEqualTo(4.0);
+        assertThat(sweep.get(1).get("pela").get("top1").asDouble()).isEqualTo(0.8102);
+        assertThat(sweep.get(1).get("naive_lowrank").get("params").asLong()).isEqualTo(63_210);
+    }
+
+    @Test
+    void ablationTableIsThePapersLayoutAndSweepTableShowsTheGain() {
+        List<String> lines = DemoSummary.ablationTable(ReportFixtures.ablation()).lines().toList();
+        assertThat(lines).hasSize(8);
+        assertThat(lines.get(0)).startsWith("model").contains("L_fd").contains("L_rwp").contains("top-1 %");
+        assertThat(lines.get(2)).startsWith("teacher").contains("87.12").doesNotContain("yes").doesNotContain("no ");
+        assertThat(lines.get(4)).startsWith("naive + CE fine-tuning").containsPattern("\\bno\\s+no\\b").contains("70.11");
+        assertThat(lines.get(5)).containsPattern("\\byes\\s+no\\b");
+        assertThat(lines.get(6)).containsPattern("\\bno\\s+yes\\b");
+        assertThat(lines.get(7)).containsPattern("\\byes\\s+yes\\b").contains("85.47");
+        assertThat(lines.stream().map(String::length).distinct()).hasSize(1);
+
+        List<String> sweep = DemoSummary.sweepTable(ReportFixtures.sweep()).lines().toList();
+        assertThat(sweep).hasSize(4);
+        assertThat(sweep.get(2)).startsWith("2").contains("0.121").contains("43.05").contains("85.47").contains("+42.42");
+        assertThat(sweep.get(3)).startsWith("4").contains("+13.92");
+    }
+
+    @Test
     void rowOrderDoesNotMatterAndUnmeasuredValuesAreNull() throws IOException {
         List<ModelRow> rows = new ArrayList<>(ReportFixtures.rows());
         rows.set(1, new ModelRow("naive_lowrank", 0.43, Double.NaN, 120_970, 0.0071, Double.NaN));
         java.util.Collections.reverse(rows);
 
         JsonNode root = new ObjectMapper().readTree(DemoSummary.toJson(rows));
-        assertThat(fieldNames(root)).containsExactly("teacher", "naive_lowrank", "pela");
+        assertThat(fieldNames(root)).containsExactly("teacher", "naive_lowrank", "pela", "ablation", "kappa_sweep");
         assertThat(root.get("naive_lowrank").get("top5").isNull()).isTrue();
         assertThat(root.get("naive_lowrank").get("images_per_s").isNull()).isTrue();
         assertThat(root.get("naive_lowrank").get("top1").asDouble()).isEqualTo(0.43);

@@ -18,6 +18,29 @@ final class ReportFixtures {
                 new ModelRow("pela", 0.8547, 0.9950, 120_970, 0.0071, 6987.9));
     }
 
+    /** Table 7 on the rows above: the CE-only, L_fd-only and L_rwp-only students between naive and PELA. */
+    static List<AblationRow> ablation() {
+        List<ModelRow> r = rows();
+        return List.of(new AblationRow("teacher", null, null, r.get(0)),
+                new AblationRow("naive low-rank (SVD only)", null, null, r.get(1)),
+                new AblationRow("naive + CE fine-tuning", false, false, student("ce", 0.7011)),
+                new AblationRow("PELA, L_fd only (beta = 0)", true, false, student("fd", 0.8501)),
+                new AblationRow("PELA, L_rwp only (alpha = 0)", false, true, student("rwp", 0.7433)),
+                new AblationRow("PELA (L_fd + L_rwp)", true, true, r.get(2)));
+    }
+
+    /** A κ sweep at 2 (the rows above) and 4. */
+    static List<SweepPoint> sweep() {
+        List<ModelRow> r = rows();
+        return List.of(new SweepPoint(2, r.get(1), r.get(2)),
+                new SweepPoint(4, new ModelRow("naive_kappa_4", 0.671, 0.95, 63_210, 0.004, 9000),
+                        new ModelRow("pela_kappa_4", 0.8102, 0.99, 63_210, 0.004, 9000)));
+    }
+
+    private static ModelRow student(String name, double top1) {
+        return new ModelRow(name, top1, 0.99, 120_970, 0.0071, 6900);
+    }
+
     /** Losses decaying over 40 rounds; the rwp term is small, so the chart needs a log axis to show it. */
     static List<RoundMetrics> rounds(boolean withRwp) {
         List<RoundMetrics> out = new ArrayList<>();

@@ -76,7 +76,8 @@ class LegacyCheckpointTest {
         assertThat(legacy.position()).isNull();
 
         EpochPlan plan = new EpochPlan(ParameterAveragingTest.samples(96), 5, 2, 3, 8);
-        TrainSettings twoEpochs = new TrainSettings(2, 8, 2, 3, ParameterAveraging.Exchange.TREE, WirePrecision.FP32, 0,
+        TrainSettings twoEpochs = new TrainSettings(2, 8, 2, 3, ParameterAveraging.Exchange.TREE, WirePrecision.FP32,
+                WireSecurity.SPARK, 0,
                 1e-2, 1e-5, 1e-6, 0, 0.05, 0, 0.1);
         assertThat(TrainRun.totalRounds(plan, legacy, twoEpochs)).as("epochs × rounds per epoch, as before").isEqualTo(4);
         assertThat(plan.atRound(legacy.roundsDone())).isEqualTo(new DataPosition(1, 48));

@@ -19,21 +19,48 @@ import org.junit.jupiter.api.Test;
 
 /** The driver's rendezvous for ring tasks and the killable socket waits of the tasks, on loopback. */
 class RingRendezvousTest {
+    static final RingSecret SECRET = RingSecret.Drawn.fresh();
 
     @Test
     void theTasksOfTheOpenAttemptGetEveryRanksNoteInRankOrder() throws Exception {
-        try (RingRendezvous r = new RingRendezvous("127.0.0.1")) {
-            r.open("run/3/0/");
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET)) {
+            r.open("run/3/0/", 3);
             ExecutorService pool = Executors.newFixedThreadPool(3);
             try {
                 Future<?>[] f = new Future<?>[3];
                 for (int rank = 2; rank >= 0; rank--) {
                     int k = rank;
-                    f[k] = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", k, 3, "n" + k, () -> false));
+                    f[k] = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", k, 3, "n" + k, () -> false,
+                            WireSecurity.AUTH, SECRET));
                 }
                 for (Future<?> x : f) {
                     assertThat((String[]) x.get(30, TimeUnit.SECONDS)).containsExactly("n0", "n1", "n2");
                 }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** Registrations are read concurrently: a stranger who connects first and says nothing delays no task. */
+    @Test
+    void aSilentConnectionDelaysNoTask() throws Exception {
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET);
+             java.net.Socket silent = new java.net.Socket()) {
+            r.open("run/3/0/", 2);
+            int colon = r.address().lastIndexOf(':');
+            silent.connect(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(r.address().substring(colon + 1))));
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                long t0 = System.nanoTime();
+                Future<String[]> a = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 0, 2, "a",
+                        () -> false, WireSecurity.AUTH, SECRET));
+                Future<String[]> b = pool.submit(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 1, 2, "b",
+                        () -> false, WireSecurity.AUTH, SECRET));
+                assertThat(a.get(30, TimeUnit.SECONDS)).containsExactly("a", "b");
+                assertThat(b.get(30, TimeUnit.SECONDS)).containsExactly("a", "b");
+                // Read one after the other, the tasks would wait out the stranger's 10 s deadline first.
+                assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
             } finally {
                 pool.shutdownNow();
             }
@@ -46,17 +73,20 @@ class RingRendezvousTest {
      */
     @Test
     void aTaskOfAGivenUpAttemptIsTurnedAwayAtOnce() throws Exception {
-        try (RingRendezvous r = new RingRendezvous("127.0.0.1")) {
-            r.open("run/3/0/");
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET)) {
+            r.open("run/3/0/", 2);
             r.abortWaiting();
             long t0 = System.nanoTime();
-            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 0, 2, "late", () -> false))
+            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 0, 2, "late", () -> false,
+                    WireSecurity.AUTH, SECRET))
                     .isInstanceOf(PelaException.class).hasMessageContaining("rank 0 of 2");
-            r.open("run/3/1/");
-            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 1, 2, "stale", () -> false))
+            r.open("run/3/1/", 2);
+            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 1, 2, "stale", () -> false,
+                    WireSecurity.AUTH, SECRET))
                     .isInstanceOf(PelaException.class);
             // "run/3/1/" must not admit round 31's or attempt 10's keys either.
-            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/31/1/0", 1, 2, "other", () -> false))
+            assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/31/1/0", 1, 2, "other", () -> false,
+                    WireSecurity.AUTH, SECRET))
                     .isInstanceOf(PelaException.class);
             assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10.0);
         }
@@ -64,12 +94,12 @@ class RingRendezvousTest {
 
     @Test
     void aWaitingTaskIsReleasedWhenTheDriverGivesTheAttemptUp() throws Exception {
-        try (RingRendezvous r = new RingRendezvous("127.0.0.1")) {
-            r.open("run/1/0/");
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET)) {
+            r.open("run/1/0/", 2);
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
                 Future<String[]> alone = pool.submit(() -> RingRendezvous.gather(r.address(), "run/1/0/0", 0, 2, "a",
-                        () -> false));
+                        () -> false, WireSecurity.AUTH, SECRET));
                 Thread.sleep(500);
                 r.abortWaiting();
                 assertThatThrownBy(() -> alone.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(PelaException.class);
@@ -81,13 +111,13 @@ class RingRendezvousTest {
 
     @Test
     void aKilledTaskStopsWaitingAtTheRendezvous() throws Exception {
-        try (RingRendezvous r = new RingRendezvous("127.0.0.1")) {
-            r.open("run/1/0/");
+        try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET)) {
+            r.open("run/1/0/", 2);
             AtomicBoolean killed = new AtomicBoolean();
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
                 Future<String[]> alone = pool.submit(() -> RingRendezvous.gather(r.address(), "run/1/0/0", 0, 2, "a",
-                        killed::get));
+                        killed::get, WireSecurity.AUTH, SECRET));
                 Thread.sleep(1500);
                 assertThat(alone.isDone()).isFalse();
                 killed.set(true);

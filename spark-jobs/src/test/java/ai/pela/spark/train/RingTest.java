@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The ring between threads on loopback, the allGather played by a barrier (BarrierTaskContext's role). */
 class RingTest {
+    static final Ring.Link LINK = new Ring.Link(WireSecurity.AUTH, RingSecret.Drawn.fresh(), "test/0/0/0");
 
     /** allGather for {@code n} threads: each contributes one string and gets all of them in rank order. */
     static final class Gather {
@@ -60,7 +61,8 @@ class RingTest {
             for (int r = 0; r < n; r++) {
                 int rank = r;
                 results.add(pool.submit(() -> {
-                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank), () -> false)) {
+                    try (Ring ring = Ring.join(rank, n, "127.0.0.1", "note" + rank, g.forRank(rank), () -> false,
+                            LINK)) {
                         for (int i = 0; i < n; i++) {
                             if (!ring.notes()[i].equals("note" + i)) {
                                 throw new AssertionError("rank " + rank + " got note " + ring.notes()[i] + " for rank " + i);
@@ -166,9 +168,10 @@ class RingTest {
         CountDownLatch done = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<Ring> silent = pool.submit(() -> Ring.join(1, 2, "127.0.0.1", "b", g.forRank(1), () -> false));
+            Future<Ring> silent = pool.submit(() -> Ring.join(1, 2, "127.0.0.1", "b", g.forRank(1), () -> false,
+                    LINK));
             Future<Long> waiting = pool.submit(() -> {
-                try (Ring ring = Ring.join(0, 2, "127.0.0.1", "a", g.forRank(0), killed::get)) {
+                try (Ring ring = Ring.join(0, 2, "127.0.0.1", "a", g.forRank(0), killed::get, LINK)) {
                     ring.sumInPlace(new float[1000], WirePrecision.FP32);
                     return -1L;
                 } catch (PelaException e) {
