@@ -282,9 +282,10 @@ public final class Charts {
         return save(chart, file);
     }
 
-    /** 2 stays "2"; a budget student's effective κ (e.g. 2.0203…) shows three decimals. */
+    /** 2 stays "2", 1.5 "1.5"; a budget student's effective κ (e.g. 2.0203…) is cut to three decimals. */
     private static String trim(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3f", v);
+        return v == Math.rint(v) ? Long.toString((long) v)
+                : new java.math.BigDecimal(String.format(Locale.ROOT, "%.3f", v)).stripTrailingZeros().toPlainString();
     }
 
     // ---------------------------------------------------------------------------------------------- common
