@@ -1,5 +1,6 @@
 package ai.pela.spark.swin;
 
+import ai.pela.spark.config.ModelSettings;
 import ai.pela.spark.config.RunConfig;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
@@ -61,6 +62,11 @@ public final class SwinTrainJob {
             teacherConfig = model;
             teacherWeights = config.model().weights();
             StateDict teacher = SwinFiles.readWeights(storage, teacherWeights, model);
+            if (config.model().ranks() != ModelSettings.Ranks.UNIFORM || config.model().activationAware()) {
+                throw new PelaException("configuration keys 'pela.model.rank-policy' and 'pela.model.svd-init': a Swin "
+                        + "student takes uniform ranks and plain SVD only (the budget and activation-aware SVD cover the "
+                        + "ViT family)");
+            }
             SwinLowRank.Student s = SwinLowRank.compress(model, teacher, config.model().kappa(),
                     config.model().omitOr(LowRank.SWIN_OMIT));
             studentConfig = s.config();
