@@ -21,18 +21,22 @@ public final class JobFiles {
     }
 
     public static ModelConfig readConfig(Storage storage, String location) {
+        ObjectNode root = readConfigObject(storage, location);
+        if (Family.of(root) == Family.SWIN) {
+            // Read as a ViT, a Swin config would fail on some default field; say what it is instead.
+            throw new PelaException(location + ": a Swin config.json, but this takes a ViT (Swin runs through "
+                    + "model-info, compress, predict, train-teacher, pretrain, evaluate, bench-step and bench)");
+        }
+        return ConfigJson.fromJson(root, location);
+    }
+
+    /** The config.json at {@code location} as JSON, for each family's reader to map onto its own config. */
+    public static ObjectNode readConfigObject(Storage storage, String location) {
         if (location == null || location.isBlank()) {
             throw new PelaException("configuration key 'pela.model.config' is not set: give the model's config.json");
         }
-        Path p = Storage.path(location);
-        try (InputStream in = storage.open(p)) {
-            ObjectNode root = ConfigJson.readObject(in, location);
-            if (Family.of(root) == Family.SWIN) {
-                // Read as a ViT, a Swin config would fail on some default field; say what it is instead.
-                throw new PelaException(location + ": a Swin config.json, but this takes a ViT (Swin runs through "
-                        + "model-info, compress, predict, train-teacher, pretrain, evaluate, bench-step and bench)");
-            }
-            return ConfigJson.fromJson(root, location);
+        try (InputStream in = storage.open(Storage.path(location))) {
+            return ConfigJson.readObject(in, location);
         } catch (IOException e) {
             throw new PelaException(location + ": cannot read: " + e.getMessage(), e);
         }
@@ -44,10 +48,14 @@ public final class JobFiles {
 
     /** Writes {@code dir/model.safetensors} and {@code dir/config.json}, each atomically. */
     public static void writeModel(Storage storage, Path dir, ModelConfig config, StateDict weights) {
+        writeModel(storage, dir, ConfigJson.toJsonString(config), weights);
+    }
+
+    /** As above for any family: {@code configJson} is the family's config.json text. */
+    public static void writeModel(Storage storage, Path dir, String configJson, StateDict weights) {
         storage.mkdirs(dir);
         storage.writeAtomically(new Path(dir, "model.safetensors"), out -> Safetensors.write(weights, out));
-        storage.writeAtomically(new Path(dir, "config.json"),
-                out -> out.write(ConfigJson.toJsonString(config).getBytes(StandardCharsets.UTF_8)));
+        writeText(storage, new Path(dir, "config.json"), configJson);
     }
 
     public static void writeText(Storage storage, Path file, String text) {
