@@ -60,31 +60,14 @@ public final class PelaStep implements TrainStep {
         this.params = ParamSet.of(VitLayout.parameterShapes(config), studentWeights, true);
         this.student = new Vit(config, params, kernels);
         this.trainable = new Trainable(params, hyper);
-        this.rwp = weightPerturbation(teacherWeights);
+        this.rwp = StepCore.weightPerturbation(params, config.lowrank(), teacher != null, teacherWeights, hyper,
+                kernels);
     }
 
     /** What both PELA steps (this one and {@link GraphPelaStep}) require of their arguments. */
     static void checkArguments(ModelConfig config, StateDict studentWeights, VitModel teacher, StepHyper hyper) {
-        if (!config.hasHead()) {
-            throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
-        }
-        studentWeights.checkMatches("student checkpoint", VitLayout.parameterShapes(config));
-        if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
-            throw new PelaException("alpha and beta must be 0 without a teacher");
-        }
-    }
-
-    private EngineLosses.WeightPerturbation weightPerturbation(StateDict teacherWeights) {
-        boolean lowRank = config.lowrank() != null && !config.lowrank().ranks().isEmpty();
-        if (teacher == null || !lowRank) {
-            if (hyper.beta() != 0) {
-                throw new PelaException("beta > 0 needs a low-rank student (L_rwp bounds decomposed weights)");
-            }
-            return null;
-        }
-        List<String> linears = List.copyOf(config.lowrank().ranks().keySet());
-        return new EngineLosses.WeightPerturbation(params, key -> teacherWeights.get(key).castTo(DataType.FLOAT),
-                linears, hyper.rwpForm(), hyper.rwpEps(), kernels);
+        StepCore.checkArguments(config.hasHead(), studentWeights, VitLayout.parameterShapes(config), teacher != null,
+                hyper);
     }
 
     private Buffers buffers(int batch) {
@@ -105,10 +88,7 @@ public final class PelaStep implements TrainStep {
 
     /** One optimisation step on a batch of normalised images [N, C, H, W] with integer labels. */
     public StepLosses step(INDArray images, int[] labels) {
-        Losses l = lossesAndGradients(images, labels);
-        checkFinite(l);
-        Trainable.Update u = trainable.updateFlat();
-        return new StepLosses(l.total(), l.base(), l.fd(), l.rwp(), u.gradNorm(), u.lr());
+        return StepCore.update(lossesAndGradients(images, labels), teacher != null, rwp != null, trainable);
     }
 
     /** The loss components of one forward; fd and rwp are NaN where the step has no such term. */
@@ -134,26 +114,12 @@ public final class PelaStep implements TrainStep {
         student.forward(b.student(), images, null);
         double base = EngineLosses.crossEntropy(b.student().logits(), labels, hyper.labelSmoothing(), b.dLogits());
         student.backward(b.student(), b.dLogits(), b.fd(), hyper.fdPoints());
-        double fd = teacher != null ? b.fd().value() : Double.NaN;
-        double rwpValue = rwp != null ? rwp.apply(hyper.beta()) : Double.NaN;
-        double total = base + (hyper.alpha() != 0 ? hyper.alpha() * fd : 0) + (hyper.beta() != 0 ? hyper.beta() * rwpValue : 0);
-        return new Losses(total, base, fd, rwpValue);
+        return StepCore.losses(base, b.fd(), rwp, hyper);
     }
 
     /** Every parameter's gradient from the last {@link #lossesAndGradients} (live views, in checkpoint order). */
     public Map<String, INDArray> gradients() {
         return params.grads();
-    }
-
-    /** Fails before the update for the first component that is NaN or infinite (an absent one is NaN by design). */
-    private void checkFinite(Losses l) {
-        double[] values = {l.total(), l.base(), l.fd(), l.rwp()};
-        boolean[] present = {true, true, teacher != null, rwp != null};
-        for (int i = 0; i < values.length; i++) {
-            if (present[i] && !Double.isFinite(values[i])) {
-                throw new NonFiniteLossException(LOSS_NAMES.get(i), values[i]);
-            }
-        }
     }
 
     @Override

@@ -54,17 +54,13 @@ public final class SwinPelaStep implements TrainStep {
         this.params = ParamSet.of(SwinLayout.parameterShapes(config), studentWeights, true);
         this.student = new Swin(config, params, kernels);
         this.trainable = new Trainable(params, hyper);
-        this.rwp = weightPerturbation(teacherWeights);
+        this.rwp = StepCore.weightPerturbation(params, config.lowrank(), teacher != null, teacherWeights, hyper,
+                kernels);
     }
 
     private void checkArguments(StateDict studentWeights) {
-        if (!config.hasHead()) {
-            throw new PelaException("the config has num_classes 0 (no head); the PELA step trains a classifier");
-        }
-        studentWeights.checkMatches("student checkpoint", SwinLayout.parameterShapes(config));
-        if (teacher == null && (hyper.alpha() != 0 || hyper.beta() != 0)) {
-            throw new PelaException("alpha and beta must be 0 without a teacher");
-        }
+        StepCore.checkArguments(config.hasHead(), studentWeights, SwinLayout.parameterShapes(config), teacher != null,
+                hyper);
         if (teacher != null) {
             SwinConfig t = teacher.config();
             boolean sameShape = t.imgSize() == config.imgSize() && t.patchSize() == config.patchSize()
@@ -78,22 +74,6 @@ public final class SwinPelaStep implements TrainStep {
                         + config.windowSize() + "): L_fd compares their features point by point");
             }
         }
-    }
-
-    private EngineLosses.WeightPerturbation weightPerturbation(StateDict teacherWeights) {
-        boolean lowRank = config.lowrank() != null && !config.lowrank().ranks().isEmpty();
-        if (teacher == null || !lowRank) {
-            if (hyper.beta() != 0) {
-                throw new PelaException("beta > 0 needs a low-rank student (L_rwp bounds decomposed weights)");
-            }
-            return null;
-        }
-        if (teacherWeights == null) {
-            throw new PelaException("L_rwp needs the teacher's dense weights");
-        }
-        List<String> linears = List.copyOf(config.lowrank().ranks().keySet());
-        return new EngineLosses.WeightPerturbation(params, key -> teacherWeights.get(key).castTo(DataType.FLOAT),
-                linears, hyper.rwpForm(), hyper.rwpEps(), kernels);
     }
 
     private Buffers buffers(int batch) {
@@ -114,10 +94,7 @@ public final class SwinPelaStep implements TrainStep {
 
     /** One optimisation step on a batch of normalised images [N, C, H, W] with integer labels. */
     public StepLosses step(INDArray images, int[] labels) {
-        PelaStep.Losses l = lossesAndGradients(images, labels);
-        checkFinite(l);
-        Trainable.Update u = trainable.updateFlat();
-        return new StepLosses(l.total(), l.base(), l.fd(), l.rwp(), u.gradNorm(), u.lr());
+        return StepCore.update(lossesAndGradients(images, labels), teacher != null, rwp != null, trainable);
     }
 
     /**
@@ -140,25 +117,12 @@ public final class SwinPelaStep implements TrainStep {
         student.forward(b.student(), images, null, points);
         double base = EngineLosses.crossEntropy(b.student().logits(), labels, hyper.labelSmoothing(), b.dLogits());
         student.backward(b.student(), b.dLogits(), b.fd(), points);
-        double fd = teacher != null ? b.fd().value() : Double.NaN;
-        double rwpValue = rwp != null ? rwp.apply(hyper.beta()) : Double.NaN;
-        double total = base + (hyper.alpha() != 0 ? hyper.alpha() * fd : 0) + (hyper.beta() != 0 ? hyper.beta() * rwpValue : 0);
-        return new PelaStep.Losses(total, base, fd, rwpValue);
+        return StepCore.losses(base, b.fd(), rwp, hyper);
     }
 
     /** Every parameter's gradient from the last {@link #lossesAndGradients} (live views, in checkpoint order). */
     public Map<String, INDArray> gradients() {
         return params.grads();
-    }
-
-    private void checkFinite(PelaStep.Losses l) {
-        double[] values = {l.total(), l.base(), l.fd(), l.rwp()};
-        boolean[] present = {true, true, teacher != null, rwp != null};
-        for (int i = 0; i < values.length; i++) {
-            if (present[i] && !Double.isFinite(values[i])) {
-                throw new NonFiniteLossException(PelaStep.LOSS_NAMES.get(i), values[i]);
-            }
-        }
     }
 
     @Override
