@@ -1,19 +1,18 @@
 package ai.pela.zoo.swin;
 
 import ai.pela.zoo.PelaException;
+import ai.pela.zoo.engine.KeptActivations;
 import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
 import ai.pela.zoo.engine.Swin;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.loss.FdPoints;
+import ai.pela.zoo.vit.VitModel;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A Swin Transformer for inference on the engine ({@link Swin}, FLOAT): the frozen teacher of PELA, {@code predict}
@@ -25,15 +24,14 @@ public final class SwinModel {
     public record Output(INDArray logits, List<INDArray> features) {
     }
 
-    private static final int KEPT_BATCH_SIZES = 2;
-
     private final SwinConfig config;
     private final Swin engine;
-    private final Map<Integer, Swin.Activations> activations = new LinkedHashMap<>(4, 0.75f, true);
+    private final KeptActivations<Swin.Activations> activations;
 
     private SwinModel(SwinConfig config, Swin engine) {
         this.config = config;
         this.engine = engine;
+        this.activations = new KeptActivations<>(engine::activations);
     }
 
     /**
@@ -67,29 +65,21 @@ public final class SwinModel {
                 features.add(Nd4j.create(DataType.FLOAT, n, config.tokens(s), config.dim(s)));
             }
         }
-        Swin.Activations a = activations(n);
-        engine.forward(a, asFloat(images), features, FdPoints.BLOCKS);
+        Swin.Activations a = activations.get(n);
+        engine.forward(a, VitModel.asFloat(images), features, FdPoints.BLOCKS);
         return new Output(a.logits().dup(), features);
     }
 
     public synchronized INDArray logits(INDArray images) {
         checkInputShape(config, images.shape(), "input");
-        Swin.Activations a = activations((int) images.size(0));
-        engine.forward(a, asFloat(images), null);
+        Swin.Activations a = activations.get((int) images.size(0));
+        engine.forward(a, VitModel.asFloat(images), null);
         return a.logits().dup();
     }
 
     /** Logits of a large batch, computed {@code batchSize} images at a time to bound memory. */
     public INDArray logits(INDArray images, int batchSize) {
-        long n = images.size(0);
-        if (n <= batchSize) {
-            return logits(images);
-        }
-        List<INDArray> parts = new ArrayList<>();
-        for (long s = 0; s < n; s += batchSize) {
-            parts.add(logits(images.get(NDArrayIndex.interval(s, Math.min(n, s + batchSize))).dup()));
-        }
-        return Nd4j.concat(0, parts.toArray(INDArray[]::new));
+        return VitModel.inBatches(images, batchSize, this::logits);
     }
 
     /**
@@ -106,23 +96,7 @@ public final class SwinModel {
      */
     public synchronized void features(INDArray images, List<INDArray> into, FdPoints points) {
         checkInputShape(config, images.shape(), "input");
-        engine.forward(activations((int) images.size(0)), asFloat(images), into, points);
-    }
-
-    private Swin.Activations activations(int batch) {
-        Swin.Activations a = activations.get(batch);
-        if (a == null) {
-            if (activations.size() >= KEPT_BATCH_SIZES) {
-                activations.remove(activations.keySet().iterator().next());
-            }
-            a = engine.activations(batch);
-            activations.put(batch, a);
-        }
-        return a;
-    }
-
-    private static INDArray asFloat(INDArray a) {
-        return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+        engine.forward(activations.get((int) images.size(0)), VitModel.asFloat(images), into, points);
     }
 
     /** Fails naming {@code source} unless {@code shape} is an image batch [N, C, H, W] the model takes. */

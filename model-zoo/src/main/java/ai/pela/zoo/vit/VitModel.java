@@ -3,13 +3,14 @@ package ai.pela.zoo.vit;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import java.util.ArrayList;
+import ai.pela.zoo.engine.KeptActivations;
 import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
 import ai.pela.zoo.engine.Vit;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,12 +29,9 @@ public final class VitModel {
     public record Output(INDArray logits, List<INDArray> features) {
     }
 
-    /** Batch sizes whose buffers are kept (a job's batch and its last, smaller one). */
-    private static final int KEPT_BATCH_SIZES = 2;
-
     private final ModelConfig config;
     private final Vit engine;
-    private final Map<Integer, Vit.Activations> activations = new LinkedHashMap<>(4, 0.75f, true);
+    private final KeptActivations<Vit.Activations> activations;
     private final SameDiff sd;
     private final VitGraph.Handles handles;
     private final DataType dtype;
@@ -41,6 +39,7 @@ public final class VitModel {
     private VitModel(ModelConfig config, Vit engine, SameDiff sd, VitGraph.Handles handles, DataType dtype) {
         this.config = config;
         this.engine = engine;
+        this.activations = engine == null ? null : new KeptActivations<>(engine::activations); // a graph has none
         this.sd = sd;
         this.handles = handles;
         this.dtype = dtype;
@@ -87,7 +86,7 @@ public final class VitModel {
         for (int i = 0; i < config.depth(); i++) {
             features.add(Nd4j.create(DataType.FLOAT, images.size(0), config.numTokens(), config.embedDim()));
         }
-        Vit.Activations a = activations((int) images.size(0));
+        Vit.Activations a = activations.get((int) images.size(0));
         engine.forward(a, asFloat(images), features);
         return new Output(a.logits().dup(), features);
     }
@@ -118,7 +117,7 @@ public final class VitModel {
             }
             return;
         }
-        engine.forward(activations((int) images.size(0)), asFloat(images), into, points);
+        engine.forward(activations.get((int) images.size(0)), asFloat(images), into, points);
     }
 
     public synchronized INDArray logits(INDArray images) {
@@ -126,36 +125,28 @@ public final class VitModel {
         if (engine == null) {
             return asFloat(sd.output(placeholders(images), handles.logits().name()).get(handles.logits().name()));
         }
-        Vit.Activations a = activations((int) images.size(0));
+        Vit.Activations a = activations.get((int) images.size(0));
         engine.forward(a, asFloat(images), null);
         return a.logits().dup();
     }
 
     /** Logits of a large batch, computed {@code batchSize} images at a time to bound memory. */
     public INDArray logits(INDArray images, int batchSize) {
+        return inBatches(images, batchSize, this::logits);
+    }
+
+    /** {@code logits} of a large batch, {@code batchSize} images at a time, concatenated; shared by every family. */
+    public static INDArray inBatches(INDArray images, int batchSize, UnaryOperator<INDArray> logits) {
         long n = images.size(0);
         if (n <= batchSize) {
-            return logits(images);
+            return logits.apply(images);
         }
         List<INDArray> parts = new ArrayList<>();
         for (long s = 0; s < n; s += batchSize) {
             INDArray batch = images.get(NDArrayIndex.interval(s, Math.min(n, s + batchSize)));
-            parts.add(logits(batch.dup()));
+            parts.add(logits.apply(batch.dup()));
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
-    }
-
-    /** The engine's buffers for this batch size, made on first use; the least recently used size is let go. */
-    private Vit.Activations activations(int batch) {
-        Vit.Activations a = activations.get(batch);
-        if (a == null) {
-            if (activations.size() >= KEPT_BATCH_SIZES) {
-                activations.remove(activations.keySet().iterator().next());
-            }
-            a = engine.activations(batch);
-            activations.put(batch, a);
-        }
-        return a;
     }
 
     private Output graphForward(INDArray images) {
@@ -175,7 +166,8 @@ public final class VitModel {
         return ph;
     }
 
-    private static INDArray asFloat(INDArray a) {
+    /** {@code a} as FLOAT, the engine's and every caller's type (no copy when it already is). */
+    public static INDArray asFloat(INDArray a) {
         return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
     }
 
