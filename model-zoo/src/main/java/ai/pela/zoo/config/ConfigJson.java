@@ -142,7 +142,11 @@ public final class ConfigJson {
                 ModelConfig.IMAGENET_MEAN, ModelConfig.IMAGENET_STD, null);
     }
 
-    private static void fromPretrainedCfg(JsonNode cfg, Map<String, JsonNode> fields, String source) {
+    /**
+     * The fields timm's {@code pretrained_cfg} implies (input size, mean, std, classes) into {@code fields}, where
+     * the explicit fields read after them override; shared by every family's config.json reader.
+     */
+    public static void fromPretrainedCfg(JsonNode cfg, Map<String, JsonNode> fields, String source) {
         JsonNode inputSize = cfg.get("input_size");
         if (inputSize != null && !inputSize.isNull()) {
             if (!inputSize.isArray() || inputSize.size() != 3 || !allInts(inputSize)) {
@@ -274,11 +278,11 @@ public final class ConfigJson {
 
     // ---- typed field access, each error naming the field ----
 
-    private static int intField(Map<String, JsonNode> f, String k, int dflt, String source) {
+    public static int intField(Map<String, JsonNode> f, String k, int dflt, String source) {
         return f.containsKey(k) ? intValue(f.get(k), k, source) : dflt;
     }
 
-    private static boolean boolField(Map<String, JsonNode> f, String k, boolean dflt, String source) {
+    public static boolean boolField(Map<String, JsonNode> f, String k, boolean dflt, String source) {
         if (!f.containsKey(k)) {
             return dflt;
         }
@@ -317,7 +321,7 @@ public final class ConfigJson {
         return v.isNull() ? null : number(v, field, source);
     }
 
-    private static List<Double> numbers(JsonNode v, String field, String source) {
+    public static List<Double> numbers(JsonNode v, String field, String source) {
         if (!v.isArray()) {
             throw ModelConfig.fieldError(source, field, "must be a list of numbers, got " + v);
         }

@@ -72,7 +72,7 @@ public final class SwinConfigJson {
         }
         Map<String, JsonNode> fields = new LinkedHashMap<>();
         if (root.get("pretrained_cfg") instanceof ObjectNode pretrained) {
-            fromPretrainedCfg(pretrained, fields, source);
+            ConfigJson.fromPretrainedCfg(pretrained, fields, source);
         }
         List<String> ignored = new ArrayList<>();
         collect(root, "", fields, ignored, source);
@@ -108,57 +108,22 @@ public final class SwinConfigJson {
         }
     }
 
-    private static void fromPretrainedCfg(ObjectNode cfg, Map<String, JsonNode> fields, String source) {
-        JsonNode inputSize = cfg.get("input_size");
-        if (inputSize != null && !inputSize.isNull()) {
-            if (!inputSize.isArray() || inputSize.size() != 3 || !inputSize.get(0).isIntegralNumber()
-                    || !inputSize.get(1).isIntegralNumber() || !inputSize.get(2).isIntegralNumber()) {
-                throw ModelConfig.fieldError(source, "pretrained_cfg.input_size", "must be [channels, height, width]");
-            }
-            if (inputSize.get(1).asInt() != inputSize.get(2).asInt()) {
-                throw ModelConfig.fieldError(source, "pretrained_cfg.input_size", "must be square, got " + inputSize);
-            }
-            fields.put("in_chans", inputSize.get(0));
-            fields.put("img_size", inputSize.get(1));
-        }
-        for (String k : List.of("mean", "std", "num_classes")) {
-            if (cfg.has(k) && !cfg.get(k).isNull()) {
-                fields.put(k, cfg.get(k));
-            }
-        }
-    }
-
     private static SwinConfig merge(SwinConfig b, Map<String, JsonNode> f, String arch, LowRankSpec lowrank,
             String source) {
         return new SwinConfig(arch,
                 f.containsKey("img_size") ? square(f.get("img_size"), "img_size", source) : b.imgSize(),
                 f.containsKey("patch_size") ? square(f.get("patch_size"), "patch_size", source) : b.patchSize(),
-                intField(f, "in_chans", b.inChans(), source),
-                intField(f, "embed_dim", b.embedDim(), source),
+                ConfigJson.intField(f, "in_chans", b.inChans(), source),
+                ConfigJson.intField(f, "embed_dim", b.embedDim(), source),
                 f.containsKey("depths") ? ints(f.get("depths"), "depths", source) : b.depths(),
                 f.containsKey("num_heads") ? ints(f.get("num_heads"), "num_heads", source) : b.numHeads(),
                 f.containsKey("window_size") ? square(f.get("window_size"), "window_size", source) : b.windowSize(),
                 f.containsKey("mlp_ratio") ? ConfigJson.number(f.get("mlp_ratio"), "mlp_ratio", source) : b.mlpRatio(),
-                intField(f, "num_classes", b.numClasses(), source),
-                boolField(f, "qkv_bias", b.qkvBias(), source),
-                f.containsKey("mean") ? numbers(f.get("mean"), "mean", source) : b.mean(),
-                f.containsKey("std") ? numbers(f.get("std"), "std", source) : b.std(),
+                ConfigJson.intField(f, "num_classes", b.numClasses(), source),
+                ConfigJson.boolField(f, "qkv_bias", b.qkvBias(), source),
+                f.containsKey("mean") ? ConfigJson.numbers(f.get("mean"), "mean", source) : b.mean(),
+                f.containsKey("std") ? ConfigJson.numbers(f.get("std"), "std", source) : b.std(),
                 lowrank);
-    }
-
-    private static int intField(Map<String, JsonNode> f, String k, int dflt, String source) {
-        return f.containsKey(k) ? ConfigJson.intValue(f.get(k), k, source) : dflt;
-    }
-
-    private static boolean boolField(Map<String, JsonNode> f, String k, boolean dflt, String source) {
-        if (!f.containsKey(k)) {
-            return dflt;
-        }
-        JsonNode v = f.get(k);
-        if (!v.isBoolean()) {
-            throw ModelConfig.fieldError(source, k, "must be true or false, got " + v);
-        }
-        return v.booleanValue();
     }
 
     /** An integer or a square [h, w] pair, as timm accepts for sizes. */
@@ -180,15 +145,6 @@ public final class SwinConfigJson {
         for (int i = 0; i < v.size(); i++) {
             out.add(ConfigJson.intValue(v.get(i), field + "[" + i + "]", source));
         }
-        return out;
-    }
-
-    private static List<Double> numbers(JsonNode v, String field, String source) {
-        if (!v.isArray()) {
-            throw ModelConfig.fieldError(source, field, "must be a list of numbers, got " + v);
-        }
-        List<Double> out = new ArrayList<>();
-        v.forEach(x -> out.add(ConfigJson.number(x, field, source)));
         return out;
     }
 
