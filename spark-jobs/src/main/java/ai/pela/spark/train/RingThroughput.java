@@ -3,11 +3,9 @@ package ai.pela.spark.train;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.UnaryOperator;
 
 /**
  * The ring all-reduce alone, between threads on loopback: what a security mode costs per byte, apart from Spark's
@@ -24,26 +22,14 @@ public final class RingThroughput {
     public static double seconds(int ranks, int values, WirePrecision precision, WireSecurity security, int reps)
             throws Exception {
         RingSecret secret = RingSecret.Drawn.fresh();
-        String[] slots = new String[ranks];
-        CyclicBarrier barrier = new CyclicBarrier(ranks);
+        ThreadGather gather = new ThreadGather(ranks);
         ExecutorService pool = Executors.newFixedThreadPool(ranks);
         try {
             List<Future<double[]>> fs = new ArrayList<>();
             for (int r = 0; r < ranks; r++) {
                 int rank = r;
-                UnaryOperator<String[]> gather = mine -> {
-                    try {
-                        slots[rank] = mine[0];
-                        barrier.await();
-                        String[] all = slots.clone();
-                        barrier.await();
-                        return all;
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                };
                 fs.add(pool.submit(() -> time(rank, ranks, values, precision, new Ring.Link(security, secret,
-                        "bench/0/0/0"), gather, barrier, reps)));
+                        "bench/0/0/0"), gather, reps)));
             }
             double[] t = fs.get(0).get();
             for (Future<double[]> f : fs) {
@@ -57,16 +43,16 @@ public final class RingThroughput {
     }
 
     private static double[] time(int rank, int ranks, int values, WirePrecision p, Ring.Link link,
-            UnaryOperator<String[]> gather, CyclicBarrier barrier, int reps) throws Exception {
+            ThreadGather gather, int reps) throws Exception {
         float[] data = new float[values];
         Arrays.fill(data, 1e-3f * (rank + 1));
         double[] t = new double[reps];
-        try (Ring ring = Ring.join(rank, ranks, "127.0.0.1", "-", gather, () -> false, link)) {
+        try (Ring ring = Ring.join(rank, ranks, "127.0.0.1", "-", gather.forRank(rank), () -> false, link)) {
             for (int i = 0; i < WARMUP; i++) {
                 ring.sumInPlace(data, p);
             }
             for (int i = 0; i < reps; i++) {
-                barrier.await(); // every rank starts each repetition together
+                gather.await(); // every rank starts each repetition together
                 long t0 = System.nanoTime();
                 ring.sumInPlace(data, p);
                 t[i] = (System.nanoTime() - t0) / 1e9;

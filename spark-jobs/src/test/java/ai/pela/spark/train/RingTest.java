@@ -8,13 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,38 +21,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RingTest {
     static final Ring.Link LINK = new Ring.Link(WireSecurity.AUTH, RingSecret.Drawn.fresh(), "test/0/0/0");
 
-    /** allGather for {@code n} threads: each contributes one string and gets all of them in rank order. */
-    static final class Gather {
-        final String[] slots;
-        final CyclicBarrier barrier;
-
-        Gather(int n) {
-            slots = new String[n];
-            barrier = new CyclicBarrier(n);
-        }
-
-        UnaryOperator<String[]> forRank(int rank) {
-            return mine -> {
-                try {
-                    slots[rank] = mine[0];
-                    barrier.await();
-                    String[] all = slots.clone();
-                    barrier.await();
-                    return all;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            };
-        }
-    }
-
     interface RankBody {
         float[] run(Ring ring, float[] data);
     }
 
     static List<float[]> onRing(float[][] inputs, RankBody body) throws Exception {
         int n = inputs.length;
-        Gather g = new Gather(n);
+        ThreadGather g = new ThreadGather(n);
         ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<float[]>> results = new ArrayList<>();
@@ -163,7 +136,7 @@ class RingTest {
      */
     @Test
     void aKilledRankStopsWaitingForASilentNeighbour() throws Exception {
-        Gather g = new Gather(2);
+        ThreadGather g = new ThreadGather(2);
         AtomicBoolean killed = new AtomicBoolean();
         CountDownLatch done = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(2);
