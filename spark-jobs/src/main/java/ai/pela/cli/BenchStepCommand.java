@@ -79,14 +79,9 @@ final class BenchStepCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    static final class FdPointsConverter implements picocli.CommandLine.ITypeConverter<FdPoints> {
-        @Override
-        public FdPoints convert(String value) {
-            try {
-                return FdPoints.valueOf(value.toUpperCase(java.util.Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException("expected blocks or final, got '" + value + "'");
-            }
+    static final class FdPointsConverter extends Choice<FdPoints> {
+        FdPointsConverter() {
+            super(FdPoints.class);
         }
     }
 

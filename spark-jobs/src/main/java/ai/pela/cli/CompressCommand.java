@@ -102,7 +102,7 @@ final class CompressCommand implements Callable<Integer> {
     private void report(int decomposed, double kappa, long start, ModelInfo.Summary t, ModelInfo.Summary s) {
         PrintWriter pw = spec.commandLine().getOut();
         pw.printf("compressed %d Linears (%s ranks, %s SVD) at kappa %.3f in %.1f s: %,d -> %,d params, %.3f -> %.3f "
-                + "GFLOPs%n", decomposed, surgery.rankPolicy, surgery.svdInit, kappa, (System.nanoTime() - start) / 1e9,
+                + "GFLOPs%n", decomposed, Choice.spelled(surgery.rankPolicy), Choice.spelled(surgery.svdInit), kappa, (System.nanoTime() - start) / 1e9,
                 t.params(), s.params(), t.gflops(), s.gflops());
         pw.printf("wrote %s and %s%n", out.resolve("model.safetensors"), out.resolve("config.json"));
         pw.flush();

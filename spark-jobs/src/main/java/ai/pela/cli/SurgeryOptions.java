@@ -2,6 +2,8 @@ package ai.pela.cli;
 
 import ai.pela.spark.data.BadImagePolicy;
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.config.ModelSettings.Ranks;
+import ai.pela.spark.config.ModelSettings.SvdInit;
 import ai.pela.spark.jobs.Calibration;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
@@ -18,17 +20,31 @@ final class SurgeryOptions {
             + "r = floor(d_in*d_out / (kappa*(d_in+d_out))).")
     Double kappa;
 
-    @Option(names = "--rank-policy", defaultValue = "uniform", description = "uniform (PELA: one kappa for every "
-            + "Linear) or budget (--param-budget spread where the error drops most per parameter); default ${DEFAULT-VALUE}.")
-    String rankPolicy;
+    @Option(names = "--rank-policy", defaultValue = "uniform", converter = RanksChoice.class, description = "uniform "
+            + "(PELA: one kappa for every Linear) or budget (--param-budget spread where the error drops most per "
+            + "parameter); default ${DEFAULT-VALUE}.")
+    Ranks rankPolicy;
 
     @Option(names = "--param-budget", description = "Rank policy budget: the student's share of the decomposed "
             + "Linears' parameters, in (0, 1], e.g. 0.5.")
     Double paramBudget;
 
-    @Option(names = "--svd-init", defaultValue = "plain", description = "plain (SVD of W) or activation-aware (SVD of "
-            + "W*S, S = input RMS per channel over --calibration images; ASVD); default ${DEFAULT-VALUE}.")
-    String svdInit;
+    @Option(names = "--svd-init", defaultValue = "plain", converter = SvdInitChoice.class, description = "plain (SVD of "
+            + "W) or activation-aware (SVD of W*S, S = input RMS per channel over --calibration images; ASVD); default "
+            + "${DEFAULT-VALUE}.")
+    SvdInit svdInit;
+
+    static final class RanksChoice extends Choice<Ranks> {
+        RanksChoice() {
+            super(Ranks.class);
+        }
+    }
+
+    static final class SvdInitChoice extends Choice<SvdInit> {
+        SvdInitChoice() {
+            super(SvdInit.class);
+        }
+    }
 
     @Option(names = "--calibration", description = "Activation-aware: a split folder of class folders (e.g. "
             + "data/train) whose images calibrate the input statistics.")
@@ -40,36 +56,29 @@ final class SurgeryOptions {
 
     /** Whether the options describe a student at all (model-info shows the teacher alone otherwise). */
     boolean givesStudent() {
-        return kappa != null || rankPolicy.equals("budget");
+        return kappa != null || rankPolicy == Ranks.BUDGET;
     }
 
     RankPolicy policy() {
-        if (rankPolicy.equals("uniform") && kappa == null) {
+        if (rankPolicy == Ranks.UNIFORM && kappa == null) {
             throw new PelaException("--kappa is required with --rank-policy uniform");
         }
-        if (rankPolicy.equals("budget") && paramBudget == null) {
+        if (rankPolicy == Ranks.BUDGET && paramBudget == null) {
             throw new PelaException("--param-budget is required with --rank-policy budget");
         }
-        return RankPolicy.of(rankPolicy, kappa == null ? Double.NaN : kappa,
-                paramBudget == null ? Double.NaN : paramBudget, "--rank-policy");
+        return rankPolicy.with(kappa == null ? Double.NaN : kappa, paramBudget == null ? Double.NaN : paramBudget);
     }
 
     boolean activationAware() {
-        return switch (svdInit) {
-            case "plain" -> false;
-            case "activation-aware" -> {
-                if (calibration == null) {
-                    throw new PelaException("--svd-init activation-aware needs --calibration <image folder>");
-                }
-                yield true;
-            }
-            default -> throw new PelaException("--svd-init must be plain or activation-aware, got '" + svdInit + "'");
-        };
+        if (svdInit == SvdInit.ACTIVATION_AWARE && calibration == null) {
+            throw new PelaException("--svd-init activation-aware needs --calibration <image folder>");
+        }
+        return svdInit == SvdInit.ACTIVATION_AWARE;
     }
 
     /** Whether the plan reads the teacher's weights (their spectra or their activations). */
     boolean needsWeights() {
-        return rankPolicy.equals("budget") || activationAware();
+        return rankPolicy == Ranks.BUDGET || activationAware();
     }
 
     /** Each Linear's input RMS per channel when activation-aware, else empty (plain SVD). */

@@ -129,6 +129,10 @@ class PelaCliTest {
         r = run("model-info", "--config", cfg, "--rank-policy", "budget", "--param-budget", "0.5");
         assertThat(r.exit()).isEqualTo(PelaCli.EXIT_USER_ERROR);
         assertThat(r.err()).contains("give --weights").hasLineCount(1);
+        r = run("compress", "--config", cfg, "--weights", w, "--kappa", "2", "--svd-init", "activation_awre", "--out", "x");
+        assertThat(r.exit()).isEqualTo(PelaCli.EXIT_USER_ERROR);
+        assertThat(r.err()).contains("--svd-init").contains("expected one of [plain, activation_aware], got 'activation_awre'")
+                .hasLineCount(1);
     }
 
     /** Two class folders of three random 28×28 RGB PNGs each. */

@@ -26,17 +26,4 @@ public sealed interface RankPolicy {
             }
         }
     }
-
-    /**
-     * The policy named {@code name} ({@code uniform} or {@code budget}) with its number.
-     *
-     * @param field where the name came from (a recipe key or an option), for the error message
-     */
-    static RankPolicy of(String name, double kappa, double share, String field) {
-        return switch (name) {
-            case "uniform" -> new Uniform(kappa);
-            case "budget" -> new Budget(share);
-            default -> throw new PelaException(field + " must be uniform or budget, got '" + name + "'");
-        };
-    }
 }

@@ -21,7 +21,14 @@ public record ModelSettings(String config, String weights, double kappa, List<St
     public static final String FAMILY_OMIT = "family";
 
     /** {@code model.rank-policy}. */
-    public enum Ranks { UNIFORM, BUDGET }
+    public enum Ranks {
+        UNIFORM, BUDGET;
+
+        /** This policy with its number: {@code kappa} for uniform, {@code share} of the parameters for budget. */
+        public RankPolicy with(double kappa, double share) {
+            return this == BUDGET ? new RankPolicy.Budget(share) : new RankPolicy.Uniform(kappa);
+        }
+    }
 
     /** {@code model.svd-init}. */
     public enum SvdInit { PLAIN, ACTIVATION_AWARE }
@@ -50,7 +57,7 @@ public record ModelSettings(String config, String weights, double kappa, List<St
     /** The rank policy, checked where it is used (so evaluate never trips over a pretrain-only setting). */
     public RankPolicy rankPolicy() {
         try {
-            return ranks == Ranks.BUDGET ? new RankPolicy.Budget(paramBudget) : new RankPolicy.Uniform(kappa);
+            return ranks.with(kappa, paramBudget);
         } catch (PelaException e) {
             throw new PelaException("configuration key 'pela.model." + (ranks == Ranks.BUDGET ? "param-budget" : "kappa")
                     + "': " + e.getMessage(), e);

@@ -298,14 +298,29 @@ public final class Recipe implements Serializable {
     public <E extends Enum<E>> E choice(String key, Class<E> type) {
         String v = string(key);
         try {
-            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT).replace('-', '_'));
+            return choiceOf(v, type);
         } catch (IllegalArgumentException e) {
-            List<String> allowed = new ArrayList<>();
-            for (E x : type.getEnumConstants()) {
-                allowed.add(x.name().toLowerCase(Locale.ROOT));
-            }
-            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be one of " + allowed + ", got '" + v + "'");
+            throw new PelaException("configuration key '" + ROOT + "." + key + "' must be one of " + choices(type) + ", got '" + v + "'");
         }
+    }
+
+    /**
+     * The constant {@code value} names as recipes write it (lower case, '-' for '_'); the command line's options
+     * read their choices through this too, so both doors take the same spellings.
+     *
+     * @throws IllegalArgumentException when no constant has that name
+     */
+    public static <E extends Enum<E>> E choiceOf(String value, Class<E> type) {
+        return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
+
+    /** The names {@link #choiceOf} accepts, for error messages. */
+    public static <E extends Enum<E>> List<String> choices(Class<E> type) {
+        List<String> allowed = new ArrayList<>();
+        for (E x : type.getEnumConstants()) {
+            allowed.add(x.name().toLowerCase(Locale.ROOT));
+        }
+        return allowed;
     }
 
     /** A copy with {@code key} set (used by jobs that derive settings, e.g. the demo). */
