@@ -13,9 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Block {
     private final LayerNorm norm1;
     private final Attention attn;
-    private final LayerNorm norm2;
-    private final Linear fc1;
-    private final Linear fc2;
+    private final Mlp mlp;
     private final INDArray ls1;
     private final INDArray ls2;
     private final INDArray dls1;
@@ -26,10 +24,7 @@ final class Block {
         final LayerNorm.Buffers norm1;
         final Attention.Buffers attn;
         final INDArray x1;
-        final LayerNorm.Buffers norm2;
-        final Linear.Buffers fc1;
-        final INDArray act;
-        final Linear.Buffers fc2;
+        final Mlp.Buffers mlp;
         final INDArray out;
 
         Buffers(Block blk, Arena arena, int n, int t, int d) {
@@ -37,36 +32,20 @@ final class Block {
             norm1 = LayerNorm.buffers(arena, rows, d);
             attn = new Attention.Buffers(blk.attn, arena, n, t);
             x1 = blk.ls1 != null ? arena.take(rows, d) : attn.proj.out();
-            norm2 = LayerNorm.buffers(arena, rows, d);
-            fc1 = blk.fc1.buffers(arena, rows);
-            act = arena.take(rows, blk.fc1.dOut);
-            fc2 = blk.fc2.buffers(arena, rows);
-            out = blk.ls2 != null ? arena.take(rows, d) : fc2.out();
+            mlp = new Mlp.Buffers(blk.mlp, arena, rows, d);
+            out = blk.ls2 != null ? arena.take(rows, d) : mlp.out();
         }
     }
 
     /** Gradient scratch shared by every block. */
-    static final class Grads {
-        private final java.util.Map<Integer, INDArray> hiddenViews = new java.util.HashMap<>();
-        final INDArray dNormed;
-        final INDArray dHidden;
-        final INDArray dAct;
+    static final class Grads extends Mlp.Grads {
         final INDArray dScaled;
         final Attention.Grads attn;
 
         Grads(Arena arena, int n, int t, int d, int heads, int mlpHidden, int maxRank, boolean layerScale) {
-            long rows = (long) n * t;
-            dNormed = arena.take(rows, d);
-            dHidden = arena.take(rows * Math.max(1, maxRank));
-            dAct = arena.take(rows, mlpHidden);
-            dScaled = layerScale ? arena.take(rows, d) : null;
+            super(arena, (long) n * t, d, mlpHidden, maxRank);
+            dScaled = layerScale ? arena.take((long) n * t, d) : null;
             attn = new Attention.Grads(arena, n, t, heads, d / heads);
-        }
-
-        /** [N·T, rank] scratch for a decomposed Linear's middle gradient (views made once per rank). */
-        INDArray hidden(Linear l) {
-            return l.rank == 0 ? null
-                    : hiddenViews.computeIfAbsent(l.rank, r -> Arena.view(dHidden, dNormed.size(0), r));
         }
     }
 
@@ -74,9 +53,7 @@ final class Block {
             boolean layerScale) {
         this.norm1 = norm1;
         this.attn = attn;
-        this.norm2 = norm2;
-        this.fc1 = fc1;
-        this.fc2 = fc2;
+        this.mlp = new Mlp(norm2, fc1, fc2);
         boolean train = p.flatGrads() != null;
         this.ls1 = layerScale ? p.value(prefix + "ls1.gamma") : null;
         this.ls2 = layerScale ? p.value(prefix + "ls2.gamma") : null;
@@ -86,11 +63,11 @@ final class Block {
 
     /** The ranks of the block's four Linears (0 = dense): blocks with equal ranks have equal buffers. */
     List<Integer> ranks() {
-        return List.of(attn.qkv.rank, attn.proj.rank, fc1.rank, fc2.rank);
+        return List.of(attn.qkv.rank, attn.proj.rank, mlp.fc1.rank, mlp.fc2.rank);
     }
 
     int maxRank() {
-        return Math.max(Math.max(attn.qkv.rank, attn.proj.rank), Math.max(fc1.rank, fc2.rank));
+        return java.util.Collections.max(ranks());
     }
 
     /**
@@ -102,11 +79,8 @@ final class Block {
         norm1.forward(k, x, b.norm1);
         attn.forward(k, b.norm1.out(), b.attn);
         residual(k, x, b.attn.proj.out(), ls1, b.x1);
-        norm2.forward(k, b.x1, b.norm2);
-        fc1.forward(k, b.norm2.out(), b.fc1);
-        k.gelu(b.fc1.out(), b.act);
-        fc2.forward(k, b.act, b.fc2);
-        residual(k, b.x1, b.fc2.out(), ls2, b.out);
+        mlp.forward(k, b.x1, b.mlp);
+        residual(k, b.x1, b.mlp.out(), ls2, b.out);
     }
 
     /** {@code out = x + branch} (in place when out is the branch), or {@code x + gamma·branch} with LayerScale. */
@@ -124,11 +98,7 @@ final class Block {
      * input on return (both residual paths add into it in place); every parameter gradient is written.
      */
     void backward(Kernels k, Buffers b, Grads s, INDArray dStream) {
-        INDArray dFc2 = scaleBranchGradient(dStream, b.fc2.out(), ls2, dls2, s);
-        fc2.backward(k, b.act, b.fc2, dFc2, s.hidden(fc2), s.dAct, false);
-        k.geluBackward(b.fc1.out(), s.dAct, s.dAct);
-        fc1.backward(k, b.norm2.out(), b.fc1, s.dAct, s.hidden(fc1), s.dNormed, false);
-        norm2.backward(k, s.dNormed, b.norm2, dStream, true);
+        mlp.backward(k, b.mlp, s, scaleBranchGradient(dStream, b.mlp.out(), ls2, dls2, s), dStream);
         INDArray dProj = scaleBranchGradient(dStream, b.attn.proj.out(), ls1, dls1, s);
         attn.backward(k, b.norm1.out(), b.attn, s.attn, dProj, s.hidden(attn.proj), s.hidden(attn.qkv), s.dNormed);
         norm1.backward(k, s.dNormed, b.norm1, dStream, true);

@@ -21,9 +21,7 @@ import org.nd4j.linalg.factory.Nd4j;
 final class SwinBlock {
     private final LayerNorm norm1;
     final Attention attn;
-    private final LayerNorm norm2;
-    final Linear fc1;
-    final Linear fc2;
+    private final Mlp mlp;
     private final int heads;
     private final int tokensPerWindow;
     private final int windows;
@@ -42,10 +40,7 @@ final class SwinBlock {
         final INDArray windowed;
         final Attention.Buffers attn;
         final INDArray x1;
-        final LayerNorm.Buffers norm2;
-        final Linear.Buffers fc1;
-        final INDArray act;
-        final Linear.Buffers fc2;
+        final Mlp.Buffers mlp;
         final INDArray out;
 
         Buffers(SwinBlock blk, Arena arena, int n, int tokens, int d) {
@@ -54,39 +49,24 @@ final class SwinBlock {
             windowed = arena.take(rows, d);
             attn = new Attention.Buffers(blk.attn, arena, n * blk.windows, blk.tokensPerWindow);
             x1 = arena.take(rows, d);
-            norm2 = LayerNorm.buffers(arena, rows, d);
-            fc1 = blk.fc1.buffers(arena, rows);
-            act = arena.take(rows, blk.fc1.dOut);
-            fc2 = blk.fc2.buffers(arena, rows);
-            out = fc2.out();
+            mlp = new Mlp.Buffers(blk.mlp, arena, rows, d);
+            out = mlp.out();
         }
     }
 
     /** Gradient scratch shared by the blocks of one stage (one block is differentiated at a time). */
-    static final class Grads {
-        private final java.util.Map<Integer, INDArray> hiddenViews = new java.util.HashMap<>();
-        final INDArray dNormed;
+    static final class Grads extends Mlp.Grads {
         final INDArray dWindowed;
-        final INDArray dHidden;
-        final INDArray dAct;
         final INDArray dRelative;
         final Attention.Grads attn;
 
         Grads(Arena arena, SwinConfig c, int stage, int n, int maxRank) {
-            long rows = (long) n * c.tokens(stage);
+            super(arena, (long) n * c.tokens(stage), c.dim(stage), c.mlpHiddenDim(stage), maxRank);
             int t = c.window(stage) * c.window(stage);
             int windows = c.tokens(stage) / t;
-            dNormed = arena.take(rows, c.dim(stage));
-            dWindowed = arena.take(rows, c.dim(stage));
-            dHidden = arena.take(rows * Math.max(1, maxRank));
-            dAct = arena.take(rows, c.mlpHiddenDim(stage));
+            dWindowed = arena.take((long) n * c.tokens(stage), c.dim(stage));
             dRelative = arena.take((long) c.heads(stage) * t * t);
             attn = new Attention.Grads(arena, n * windows, t, c.heads(stage), c.headDim(stage));
-        }
-
-        INDArray hidden(Linear l) {
-            return l.rank == 0 ? null
-                    : hiddenViews.computeIfAbsent(l.rank, r -> Arena.view(dHidden, dNormed.size(0), r));
         }
     }
 
@@ -94,9 +74,7 @@ final class SwinBlock {
             Linear fc1, Linear fc2) {
         this.norm1 = norm1;
         this.attn = attn;
-        this.norm2 = norm2;
-        this.fc1 = fc1;
-        this.fc2 = fc2;
+        this.mlp = new Mlp(norm2, fc1, fc2);
         this.heads = c.heads(stage);
         int w = c.window(stage);
         this.tokensPerWindow = w * w;
@@ -112,7 +90,7 @@ final class SwinBlock {
     }
 
     List<Integer> ranks() {
-        return List.of(attn.qkv.rank, attn.proj.rank, fc1.rank, fc2.rank);
+        return List.of(attn.qkv.rank, attn.proj.rank, mlp.fc1.rank, mlp.fc2.rank);
     }
 
     int maxRank() {
@@ -130,10 +108,7 @@ final class SwinBlock {
         attn.forward(k, b.windowed, b.attn, scoreBias());
         gatherRows(b.attn.proj.out(), inverse, b.x1);
         k.add(b.x1, x);
-        norm2.forward(k, b.x1, b.norm2);
-        fc1.forward(k, b.norm2.out(), b.fc1);
-        k.gelu(b.fc1.out(), b.act);
-        fc2.forward(k, b.act, b.fc2);
+        mlp.forward(k, b.x1, b.mlp);
         k.add(b.out, b.x1);
     }
 
@@ -142,10 +117,7 @@ final class SwinBlock {
      * input on return; every parameter gradient is written.
      */
     void backward(Kernels k, Buffers b, Grads s, INDArray dStream, int[] order, int[] inverse) {
-        fc2.backward(k, b.act, b.fc2, dStream, s.hidden(fc2), s.dAct, false);
-        k.geluBackward(b.fc1.out(), s.dAct, s.dAct);
-        fc1.backward(k, b.norm2.out(), b.fc1, s.dAct, s.hidden(fc1), s.dNormed, false);
-        norm2.backward(k, s.dNormed, b.norm2, dStream, true);
+        mlp.backward(k, b.mlp, s, dStream, dStream);
         gatherRows(dStream, order, s.dWindowed);
         // proj reads its output gradient before qkv writes the input gradient, so both can use dWindowed
         attn.backward(k, b.windowed, b.attn, s.attn, s.dWindowed, s.hidden(attn.proj), s.hidden(attn.qkv), s.dWindowed);
