@@ -88,16 +88,16 @@ final class Ring implements Closeable {
     }
 
     static volatile LinkProbe linkProbe;
-    /** How long an accepted connection has to prove itself before it is closed and the next one is taken. */
+    /** How long an accepted connection has to prove itself before it is closed. */
     static volatile int handshakeTimeoutMs = 10_000;
 
     /**
      * Joins the ring: listens on an ephemeral port of {@code host}, publishes "host:port note" through
      * {@code allGather} (which must return every rank's string in rank order, see {@link RingRendezvous}), connects to
      * the next rank and accepts the previous one — the first connection that proves it is that rank of this attempt
-     * ({@link LinkAuth}); every other connection is closed, counted and logged, and the wait goes on. Every rank's
-     * {@code note} (no spaces) is in {@link #notes()}. Every wait of this ring gives up soon after {@code killed}
-     * turns true ({@link TaskSockets}).
+     * ({@link LinkAuth}, checked beside any others by {@link LinkAcceptor}); every other connection is closed, counted
+     * and logged. Every rank's {@code note} (no spaces) is in {@link #notes()}. Every wait of this ring gives up soon
+     * after {@code killed} turns true ({@link TaskSockets}).
      */
     static Ring join(int rank, int size, String host, String note, UnaryOperator<String[]> allGather,
             BooleanSupplier killed, Link link) {
@@ -131,7 +131,7 @@ final class Ring implements Closeable {
             // connects (to the next) and accepts (from the previous), so doing one after the other would deadlock.
             Future<LinkAuth.Session> outSession = connector.submit(() -> connectNext(addresses[next], toNext, link,
                     link.context(rank, next)));
-            Accepted in = acceptPrevious(server, rank, prev, link, killed);
+            LinkAcceptor.Accepted in = acceptPrevious(server, rank, prev, link, killed);
             fromPrev = in.socket();
             LinkAuth.Session out = await(outSession, killed, "ring: rank " + rank + " connecting to rank " + next);
             return new Ring(rank, size, toNext.get(), fromPrev, out, in.session(), notes, killed);
@@ -186,28 +186,20 @@ final class Ring implements Closeable {
     }
 
     /**
-     * Takes connections until one proves it is rank {@code prev} of this attempt. The others — strangers, junk, a
-     * task of another round — are closed, counted and logged; each has {@link #handshakeTimeoutMs} to prove itself.
+     * The first connection that proves it is rank {@code prev} of this attempt ({@link LinkAcceptor}: strangers, junk
+     * and tasks of another round are checked beside it, each with {@link #handshakeTimeoutMs} to prove itself, and
+     * closed, counted and logged).
      */
-    private record Accepted(Socket socket, LinkAuth.Session session) {
+    private static LinkAcceptor.Accepted acceptPrevious(ServerSocket server, int rank, int prev, Link link,
+            BooleanSupplier killed) throws IOException {
+        String context = link.context(prev, rank);
+        return LinkAcceptor.firstProven(server, CONNECT_TIMEOUT_MS, killed,
+                "ring: rank " + rank + "'s link from rank " + prev, s -> {
+                    s.setSoTimeout(handshakeTimeoutMs);
+                    return LinkAuth.accept(s, link.mode(), link.secret(), context);
+                });
     }
 
-    private static Accepted acceptPrevious(ServerSocket server, int rank, int prev, Link link, BooleanSupplier killed)
-            throws IOException {
-        String what = "ring: rank " + rank + " waiting for rank " + prev + " to connect";
-        long deadline = System.nanoTime() + CONNECT_TIMEOUT_MS * 1_000_000L;
-        while (true) {
-            int left = (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-            Socket s = TaskSockets.accept(server, left, killed, what);
-            try {
-                s.setTcpNoDelay(true);
-                s.setSoTimeout(handshakeTimeoutMs);
-                return new Accepted(s, LinkAuth.accept(s, link.mode(), link.secret(), link.context(prev, rank)));
-            } catch (Exception e) {
-                LinkAuth.refuse(s, "ring: rank " + rank + "'s link from rank " + prev, e);
-            }
-        }
-    }
     /** Waits for the connecting side's handshake, with the limits of a read ({@link TaskSockets}). */
     private static LinkAuth.Session await(Future<LinkAuth.Session> f, BooleanSupplier killed, String what)
             throws IOException {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.pela.zoo.PelaException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -14,6 +17,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -134,6 +138,59 @@ class RingTest {
      * waiting elsewhere) gives up within about a second of its own task being killed, instead of holding its task slot
      * for the ten-minute read timeout.
      */
+    /**
+     * Silent strangers connected to every link before the real peers, more of them than are checked at once, with a
+     * handshake deadline far longer than the test may take: checked one at a time, the first of them would hold its
+     * link until the deadline; checked side by side, every link is made at once and the sum is exact.
+     */
+    @Test
+    @Timeout(60)
+    void silentStrangersThatConnectFirstDoNotHoldBackTheRealPeers() throws Exception {
+        int strangersPerLink = LinkAcceptor.IN_FLIGHT + 2;
+        List<Socket> strangers = java.util.Collections.synchronizedList(new ArrayList<>());
+        int savedTimeout = Ring.handshakeTimeoutMs;
+        long refusedBefore = LinkAuth.refused();
+        Ring.handshakeTimeoutMs = 600_000;
+        Ring.linkProbe = (rank, addresses, link) -> {
+            String next = addresses[(rank + 1) % addresses.length];
+            int colon = next.lastIndexOf(':');
+            for (int i = 0; i < strangersPerLink; i++) {
+                try {
+                    strangers.add(new Socket(next.substring(0, colon), Integer.parseInt(next.substring(colon + 1))));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        try {
+            float[][] x = randomInputs(3, 1000, 11);
+            List<float[]> sums = onRing(x, (ring, v) -> {
+                ring.sumInPlace(v, WirePrecision.FP32);
+                return v;
+            });
+            float[] expected = new float[1000];
+            for (float[] row : x) {
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] += row[i];
+                }
+            }
+            for (float[] sum : sums) {
+                assertThat(sum).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (LinkAuth.refused() - refusedBefore < 3L * strangersPerLink && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(LinkAuth.refused() - refusedBefore).as("strangers refused").isEqualTo(3L * strangersPerLink);
+        } finally {
+            Ring.linkProbe = null;
+            Ring.handshakeTimeoutMs = savedTimeout;
+            for (Socket s : strangers) {
+                s.close();
+            }
+        }
+    }
+
     @Test
     void aKilledRankStopsWaitingForASilentNeighbour() throws Exception {
         ThreadGather g = new ThreadGather(2);
