@@ -1,5 +1,6 @@
 package ai.pela.spark.albef;
 
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.StepFactory;
 import ai.pela.spark.train.TeacherCache;
@@ -43,7 +44,7 @@ public record AlbefStepFactory(AlbefConfig student, AlbefConfig teacher, String 
 
     @Override
     public String key() {
-        return "albef:" + student.hashCode() + ":" + (teacher == null ? "-" : teacher.hashCode() + ":" + teacherWeights)
+        return "albef:" + Fingerprint.of(student, teacher) + ":" + (teacher == null ? "-" : teacherWeights)
                 + ":" + textLength + ":" + negatives;
     }
 }

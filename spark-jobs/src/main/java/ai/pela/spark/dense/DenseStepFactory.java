@@ -1,5 +1,6 @@
 package ai.pela.spark.dense;
 
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.StepFactory;
 import ai.pela.zoo.dense.DenseModel;
@@ -28,6 +29,6 @@ public record DenseStepFactory(HeadConfig head, double backboneLrScale) implemen
 
     @Override
     public String key() {
-        return head.type() + ":" + HeadJson.toJsonString(head).hashCode() + ":" + backboneLrScale;
+        return head.type() + ":" + Fingerprint.of(HeadJson.toJsonString(head)) + ":" + backboneLrScale;
     }
 }

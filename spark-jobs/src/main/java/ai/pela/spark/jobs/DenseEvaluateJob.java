@@ -13,6 +13,7 @@ import ai.pela.spark.eval.SegHistogram;
 import ai.pela.spark.eval.SegSample;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.dense.DenseModel;
 import ai.pela.zoo.dense.FcosConfig;
@@ -218,7 +219,7 @@ public final class DenseEvaluateJob {
 
     private static DenseModel model(Storage storage, DenseFiles.DenseRef ref) {
         // One model per executor and checkpoint; inference on a SameDiff graph is safe from several threads.
-        return MODELS.computeIfAbsent(ref.weights() + "|" + ref.head().hashCode() + "|" + ref.backbone().hashCode(), k -> {
+        return MODELS.computeIfAbsent(ref.weights() + "|" + Fingerprint.of(ref.head(), ref.backbone()), k -> {
             StateDict sd = DenseFiles.readWeights(storage, ref);
             return DenseModel.create(ref.backbone(), ref.head(), sd, ref.weights());
         });

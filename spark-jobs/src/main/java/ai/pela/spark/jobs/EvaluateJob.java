@@ -3,6 +3,7 @@ package ai.pela.spark.jobs;
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.train.BatchSource;
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.spark.train.LoadedBatch;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
@@ -56,7 +57,7 @@ public final class EvaluateJob {
     public record ModelRef(ModelConfig config, String weights, SerializableConf hadoop) implements Ref {
         @Override
         public String key() {
-            return "vit|" + weights + "|" + config.hashCode();
+            return "vit|" + weights + "|" + Fingerprint.of(config);
         }
 
         @Override

@@ -8,6 +8,7 @@ import ai.pela.spark.data.Sample;
 import ai.pela.spark.eval.RetrievalMetrics;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Weights;
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.albef.AlbefRetrievalModel;
 import ai.pela.zoo.io.StateDict;
@@ -122,7 +123,7 @@ public final class RetrievalEvaluateJob {
 
     /** Reads the config's model from its Hadoop path once per executor JVM. */
     static AlbefRetrievalModel model(ModelRef ref, int textLength) {
-        return MODELS.computeIfAbsent(ref.weights() + "|" + ref.config().hashCode() + "|" + textLength, k -> {
+        return MODELS.computeIfAbsent(ref.weights() + "|" + Fingerprint.of(ref.config()) + "|" + textLength, k -> {
             StateDict w = Weights.read(ref.hadoop().storage(), ref.weights());
             return AlbefRetrievalModel.create(ref.config(), w, textLength, ref.weights());
         });

@@ -2,6 +2,7 @@ package ai.pela.spark.swin;
 
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.jobs.EvaluateJob;
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.zoo.swin.SwinConfig;
 import ai.pela.zoo.swin.SwinModel;
 
@@ -9,7 +10,7 @@ import ai.pela.zoo.swin.SwinModel;
 public record SwinEvalRef(SwinConfig config, String weights, SerializableConf hadoop) implements EvaluateJob.Ref {
     @Override
     public String key() {
-        return "swin|" + weights + "|" + config.hashCode();
+        return "swin|" + weights + "|" + Fingerprint.of(config);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package ai.pela.spark.swin;
 
+import ai.pela.spark.train.Fingerprint;
 import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.StepFactory;
 import ai.pela.spark.train.TeacherCache;
@@ -41,6 +42,6 @@ public record SwinStepFactory(SwinConfig student, SwinConfig teacher, String tea
 
     @Override
     public String key() {
-        return "swin:" + student.hashCode() + ":" + (teacher == null ? "-" : teacher.hashCode() + ":" + teacherWeights);
+        return "swin:" + Fingerprint.of(student, teacher) + ":" + (teacher == null ? "-" : teacherWeights);
     }
 }

@@ -63,9 +63,7 @@ public record ModelSpec(ModelConfig student, ModelConfig teacher, String teacher
     /** A key identifying executors' cached trainers for this spec. */
     public String cacheKey() {
         // A factory's step (ALBEF's) may carry its architectures itself and leave student and teacher null.
-        return (student == null ? "-" : student.hashCode()) + "|"
-                + (teacher == null ? "-" : teacher.hashCode() + "|" + teacherWeights) + "|" + hyper.hashCode() + "|"
-                + teacherPrecision + "|" + factory.key();
+        return Fingerprint.of(student, teacher, teacherWeights, hyper, teacherPrecision) + "|" + factory.key();
     }
 
     /** Zero-filled student parameters of the right shapes; the real values arrive with each round's broadcast. */
