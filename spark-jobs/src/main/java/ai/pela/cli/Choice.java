@@ -1,7 +1,6 @@
 package ai.pela.cli;
 
 import ai.pela.spark.config.Recipe;
-import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -27,8 +26,4 @@ abstract class Choice<E extends Enum<E>> implements ITypeConverter<E> {
         }
     }
 
-    /** How a recipe writes {@code value}: the inverse of {@link Recipe#choiceOf}. */
-    static String spelled(Enum<?> value) {
-        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
 }

@@ -1,5 +1,6 @@
 package ai.pela.cli;
 
+import ai.pela.spark.config.Recipe;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.config.Family;
@@ -70,25 +71,18 @@ final class CompressCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * A Swin teacher in the official or timm's layout; the student is written in the official layout. Uniform ranks
-     * and plain SVD only: the budget and activation-aware SVD are not wired to Swin yet.
-     */
+    /** A Swin teacher in the official or timm's layout; the student is written in the official layout. */
     private int swin(RankPolicy policy) throws Exception {
-        if (!(policy instanceof RankPolicy.Uniform uniform) || surgery.activationAware()) {
-            throw new PelaException("Swin teachers are compressed with --kappa and plain SVD only (issue 24 covers the "
-                    + "ViT family)");
-        }
         SwinConfig teacherConfig = SwinConfigJson.read(config);
         StateDict teacher = ModelLoading.swinWeights(teacherConfig, weights);
         long start = System.nanoTime();
-        SwinLowRank.Student student = SwinLowRank.compress(teacherConfig, teacher, uniform.kappa(),
-                omit != null ? omit : LowRank.SWIN_OMIT);
+        SwinLowRank.Student student = SwinLowRank.compress(teacherConfig, teacher, policy,
+                omit != null ? omit : LowRank.SWIN_OMIT, surgery.inputScales(teacherConfig, teacher));
         outDir();
         Safetensors.write(student.weights(), out.resolve("model.safetensors"));
         SwinConfigJson.write(student.config(), out.resolve("config.json"));
-        report(student.config().lowrank().ranks().size(), uniform.kappa(), start, ModelInfo.of(teacherConfig),
-                ModelInfo.of(student.config()));
+        report(student.config().lowrank().ranks().size(), student.config().lowrank().kappa(), start,
+                ModelInfo.of(teacherConfig), ModelInfo.of(student.config()));
         return 0;
     }
 
@@ -102,7 +96,8 @@ final class CompressCommand implements Callable<Integer> {
     private void report(int decomposed, double kappa, long start, ModelInfo.Summary t, ModelInfo.Summary s) {
         PrintWriter pw = spec.commandLine().getOut();
         pw.printf("compressed %d Linears (%s ranks, %s SVD) at kappa %.3f in %.1f s: %,d -> %,d params, %.3f -> %.3f "
-                + "GFLOPs%n", decomposed, Choice.spelled(surgery.rankPolicy), Choice.spelled(surgery.svdInit), kappa, (System.nanoTime() - start) / 1e9,
+                + "GFLOPs%n", decomposed, Recipe.spelled(surgery.rankPolicy), Recipe.spelled(surgery.svdInit), kappa,
+                (System.nanoTime() - start) / 1e9,
                 t.params(), s.params(), t.gflops(), s.gflops());
         pw.printf("wrote %s and %s%n", out.resolve("model.safetensors"), out.resolve("config.json"));
         pw.flush();

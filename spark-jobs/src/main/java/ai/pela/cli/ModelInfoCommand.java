@@ -14,7 +14,7 @@ import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
 import ai.pela.zoo.swin.SwinConfig;
-import ai.pela.zoo.swin.SwinLowRank;
+import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.vit.VitLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -108,6 +108,20 @@ final class ModelInfoCommand implements Callable<Integer> {
                 surgery.inputScales(teacherConfig, w));
     }
 
+    /** The Swin student's ranks under the chosen policy (PELA's Swin omit rules), as {@link #plan(ModelConfig)}. */
+    private LowRankSpec plan(SwinConfig teacherConfig) {
+        RankPolicy policy = surgery.policy();
+        if (!surgery.needsWeights()) {
+            return LowRank.plan(SwinLayout.linears(teacherConfig), null, policy, LowRank.SWIN_OMIT, Map.of());
+        }
+        if (weights == null) {
+            throw new PelaException("--rank-policy budget and --svd-init activation-aware read the teacher: give --weights");
+        }
+        StateDict w = ModelLoading.swinWeights(teacherConfig, weights);
+        return LowRank.plan(SwinLayout.linears(teacherConfig), w, policy, LowRank.SWIN_OMIT,
+                surgery.inputScales(teacherConfig, w));
+    }
+
     /**
      * Swin: the same table and JSON, the window attention's matmuls after each block's attn.proj, PELA's Swin omit
      * rules for the student.
@@ -117,11 +131,7 @@ final class ModelInfoCommand implements Callable<Integer> {
         ModelInfo.Summary teacher = ModelInfo.of(c);
         ModelInfo.Summary student = null;
         if (surgery.givesStudent()) {
-            if (!(surgery.policy() instanceof RankPolicy.Uniform uniform) || surgery.needsWeights()) {
-                throw new PelaException("model-info shows Swin students under --kappa only (issue 24 covers the ViT family)");
-            }
-            SwinConfig sc = c.lowrank() != null ? c : c.withLowRank(SwinLowRank.plan(c, uniform.kappa(), LowRank.SWIN_OMIT));
-            student = ModelInfo.of(sc);
+            student = ModelInfo.of(c.lowrank() != null ? c : c.withLowRank(plan(c)));
         }
         print(String.format("%s: img %d, patch %d, window %d, dim %d, depths %s, heads %s, mlp ratio %s, %d classes",
                 c.architecture(), c.imgSize(), c.patchSize(), c.windowSize(), c.embedDim(), c.depths(), c.numHeads(),

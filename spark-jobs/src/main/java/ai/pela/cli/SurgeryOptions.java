@@ -1,6 +1,7 @@
 package ai.pela.cli;
 
 import ai.pela.spark.data.BadImagePolicy;
+import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.config.ModelSettings.Ranks;
 import ai.pela.spark.config.ModelSettings.SvdInit;
@@ -9,7 +10,9 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.RankPolicy;
+import ai.pela.zoo.swin.SwinConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Option;
@@ -83,11 +86,17 @@ final class SurgeryOptions {
 
     /** Each Linear's input RMS per channel when activation-aware, else empty (plain SVD). */
     Map<String, INDArray> inputScales(ModelConfig teacherConfig, StateDict teacher) {
-        if (!activationAware()) {
-            return Map.of();
-        }
-        Storage storage = Storage.local();
-        return Calibration.inputScales(storage, Calibration.folder(storage, calibration.toAbsolutePath().toString()), calibrationImages,
-                teacherConfig, teacher, BadImagePolicy.SKIP);
+        return activationAware() ? Calibration.inputScales(Storage.local(), calibrationImages(), calibrationImages,
+                teacherConfig, teacher, BadImagePolicy.SKIP) : Map.of();
+    }
+
+    /** The same for a Swin teacher. */
+    Map<String, INDArray> inputScales(SwinConfig teacherConfig, StateDict teacher) {
+        return activationAware() ? Calibration.inputScales(Storage.local(), calibrationImages(), calibrationImages,
+                teacherConfig, teacher, BadImagePolicy.SKIP) : Map.of();
+    }
+
+    private List<Sample> calibrationImages() {
+        return Calibration.folder(Storage.local(), calibration.toAbsolutePath().toString());
     }
 }

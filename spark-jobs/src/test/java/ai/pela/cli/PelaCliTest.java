@@ -131,12 +131,12 @@ class PelaCliTest {
         assertThat(r.err()).contains("give --weights").hasLineCount(1);
         r = run("compress", "--config", cfg, "--weights", w, "--kappa", "2", "--svd-init", "activation_awre", "--out", "x");
         assertThat(r.exit()).isEqualTo(PelaCli.EXIT_USER_ERROR);
-        assertThat(r.err()).contains("--svd-init").contains("expected one of [plain, activation_aware], got 'activation_awre'")
+        assertThat(r.err()).contains("--svd-init").contains("expected one of [plain, activation-aware], got 'activation_awre'")
                 .hasLineCount(1);
     }
 
     /** Two class folders of three random 28×28 RGB PNGs each. */
-    private static Path randomImages(Path split) throws java.io.IOException {
+    static Path randomImages(Path split) throws java.io.IOException {
         java.util.Random rng = new java.util.Random(24);
         for (String c : new String[] {"a", "b"}) {
             Path d = Files.createDirectories(split.resolve(c));

@@ -73,6 +73,63 @@ class SwinCliTest {
                 .contains("\"layers.0.downsample.reduction\"");
     }
 
+    /**
+     * Issue 24's options on a Swin: a parameter budget spread by the spectra (plain, then activation-aware on a
+     * calibration folder), the same ranks in model-info, and a student that predicts.
+     */
+    @Test
+    void compressAndModelInfoTakeABudgetAndActivationAwareSvd(@TempDir Path dir) throws Exception {
+        String cfg = CONFIG.toString();
+        String w = TIMM.toString();
+        Run c = PelaCliTest.run("compress", "--config", cfg, "--weights", w, "--rank-policy", "budget", "--param-budget",
+                "0.5", "--out", dir.resolve("budget").toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out()).contains("budget ranks, plain SVD");
+        SwinConfig budget = SwinConfigJson.read(dir.resolve("budget/config.json"));
+        assertThat(budget.lowrank().ranks()).containsKey("layers.1.blocks.0.mlp.fc1")
+                .doesNotContainKeys("layers.1.blocks.0.attn.proj", "layers.0.downsample.reduction", "head");
+        assertThat(new java.util.HashSet<>(budget.lowrank().ranks().values())).as("per-Linear ranks").hasSizeGreaterThan(1);
+        long dense = 0;
+        long factors = 0;
+        for (var l : ai.pela.zoo.swin.SwinLayout.linears(SwinConfigJson.read(CONFIG))) {
+            Integer r = budget.lowrank().ranks().get(l.name());
+            if (r != null) {
+                dense += (long) l.dIn() * l.dOut();
+                factors += (long) r * (l.dIn() + l.dOut());
+            }
+        }
+        assertThat(factors).isPositive().isLessThanOrEqualTo(dense / 2);
+
+        Run info = PelaCliTest.run("model-info", "--config", cfg, "--weights", w, "--rank-policy", "budget",
+                "--param-budget", "0.5", "--json");
+        assertThat(info.exit()).as(info.err()).isZero();
+        int shown = 0;
+        for (JsonNode l : new ObjectMapper().readTree(info.out()).get("layers")) {
+            if (l.has("rank")) {
+                assertThat(l.get("rank").asInt()).as(l.get("name").asText())
+                        .isEqualTo(budget.lowrank().ranks().get(l.get("name").asText()));
+                shown++;
+            }
+        }
+        assertThat(shown).isEqualTo(budget.lowrank().ranks().size());
+
+        Path calibration = PelaCliTest.randomImages(dir.resolve("images/train"));
+        Run aware = PelaCliTest.run("compress", "--config", cfg, "--weights", w, "--rank-policy", "budget",
+                "--param-budget", "0.5", "--svd-init", "activation-aware", "--calibration", calibration.toString(),
+                "--calibration-images", "6", "--out", dir.resolve("aware").toString());
+        assertThat(aware.exit()).as(aware.err()).isZero();
+        assertThat(aware.out()).contains("budget ranks, activation-aware SVD");
+        assertThat(Files.readAllBytes(dir.resolve("aware/model.safetensors")))
+                .isNotEqualTo(Files.readAllBytes(dir.resolve("budget/model.safetensors")));
+        Path input = dir.resolve("x.npy");
+        Npy.write(Nd4j.randn(DataType.FLOAT, 2, 3, 16, 16), input);
+        Run p = PelaCliTest.run("predict", "--config", dir.resolve("aware/config.json").toString(), "--weights",
+                dir.resolve("aware/model.safetensors").toString(), "--input", input.toString(), "--output",
+                dir.resolve("y.npy").toString());
+        assertThat(p.exit()).as(p.err()).isZero();
+        assertThat(Npy.read(dir.resolve("y.npy")).shape()).containsExactly(2, 5);
+    }
+
     @Test
     void aCheckpointForAnotherWindowFailsWithOneLineNamingTheBuffer(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("config.json");

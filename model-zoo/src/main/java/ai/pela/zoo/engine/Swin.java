@@ -36,6 +36,8 @@ public final class Swin {
     private final List<Linear> reductions = new ArrayList<>();
     private final LayerNorm norm;
     private final Linear head;
+    /** Every Linear, so an {@link Vit.InputObserver} can be set on all of them. */
+    private final List<Linear> linears = new ArrayList<>();
 
     /** The model over {@code params} (with gradients: trainable; without: inference only). */
     public Swin(SwinConfig cfg, ParamSet params, Kernels kernels) {
@@ -54,12 +56,14 @@ public final class Swin {
             int d = cfg.dim(s);
             for (int j = 0; j < cfg.depths().get(s); j++) {
                 String b = SwinLayout.blockPrefix(s, j);
-                Attention attn = new Attention(new Linear(params, lr, b + "attn.qkv", d, 3 * d, cfg.qkvBias()),
-                        new Linear(params, lr, b + "attn.proj", d, d, true), cfg.heads(s), cfg.headDim(s));
-                blocks.add(new SwinBlock(params, cfg, s, j, new LayerNorm(params, b + "norm1", eps), attn,
-                        new LayerNorm(params, b + "norm2", eps),
-                        new Linear(params, lr, b + "mlp.fc1", d, cfg.mlpHiddenDim(s), true),
-                        new Linear(params, lr, b + "mlp.fc2", cfg.mlpHiddenDim(s), d, true)));
+                Linear qkv = new Linear(params, lr, b + "attn.qkv", d, 3 * d, cfg.qkvBias());
+                Linear proj = new Linear(params, lr, b + "attn.proj", d, d, true);
+                Linear fc1 = new Linear(params, lr, b + "mlp.fc1", d, cfg.mlpHiddenDim(s), true);
+                Linear fc2 = new Linear(params, lr, b + "mlp.fc2", cfg.mlpHiddenDim(s), d, true);
+                linears.addAll(List.of(qkv, proj, fc1, fc2));
+                blocks.add(new SwinBlock(params, cfg, s, j, new LayerNorm(params, b + "norm1", eps),
+                        new Attention(qkv, proj, cfg.heads(s), cfg.headDim(s)), new LayerNorm(params, b + "norm2", eps),
+                        fc1, fc2));
                 blockStage.add(s);
                 blockShifted.add(cfg.shift(s, j) > 0);
             }
@@ -71,6 +75,14 @@ public final class Swin {
         }
         norm = new LayerNorm(params, "norm", eps);
         head = new Linear(params, lr, "head", cfg.numFeatures(), cfg.numClasses(), true);
+        linears.add(0, patchEmbed);
+        linears.addAll(reductions);
+        linears.add(head);
+    }
+
+    /** Shows every Linear's input to {@code observer} on each later forward; null stops it. Changes no result. */
+    public void observeLinearInputs(Vit.InputObserver observer) {
+        linears.forEach(l -> l.observer = observer);
     }
 
     public SwinConfig config() {

@@ -4,10 +4,14 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
+import ai.pela.zoo.lowrank.RankPolicy;
 import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * PELA's low-rank surgery on a Swin through the shared {@link LowRank} machinery. The released Swin code keeps
+ * PELA's low-rank surgery on a Swin through the shared {@link LowRank} machinery (uniform κ or a parameter budget,
+ * plain or activation-aware SVD). The released Swin code keeps
  * {@code attn.proj} dense besides norms, head, patch embedding and patch merging ({@link LowRank#SWIN_OMIT}, the
  * family's default); a recipe's {@code model.omit} replaces that list.
  */
@@ -24,10 +28,19 @@ public final class SwinLowRank {
     }
 
     public static Student compress(SwinConfig teacherConfig, StateDict teacher, double kappa, List<String> omit) {
+        return compress(teacherConfig, teacher, new RankPolicy.Uniform(kappa), omit, Map.of());
+    }
+
+    /**
+     * Compresses a dense Swin under {@code policy} (one κ, or a parameter budget spread over the eligible Linears by
+     * their spectra); activation-aware where {@code inputScales} has a Linear (from {@code Swin.observeLinearInputs}).
+     */
+    public static Student compress(SwinConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
+            Map<String, INDArray> inputScales) {
         if (teacherConfig.lowrank() != null) {
             throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
         }
-        LowRankSpec spec = plan(teacherConfig, kappa, omit);
-        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec));
+        LowRankSpec spec = LowRank.plan(SwinLayout.linears(teacherConfig), teacher, policy, omit, inputScales);
+        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec, inputScales));
     }
 }

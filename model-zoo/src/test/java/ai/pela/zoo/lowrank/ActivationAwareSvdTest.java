@@ -6,8 +6,14 @@ import static org.assertj.core.api.Assertions.within;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
+import ai.pela.zoo.engine.Swin;
 import ai.pela.zoo.engine.Vit;
 import ai.pela.zoo.io.Npy;
+import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.swin.SwinCheckpoint;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinConfigJson;
+import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.testing.Fixtures;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.HashMap;
@@ -15,6 +21,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Activation-aware SVD against numpy ({@code model-zoo/src/test/python/make_asvd_fixture.py}), and its statistics. */
@@ -74,6 +81,31 @@ class ActivationAwareSvdTest {
         assertThat(seen).hasSize(2 + 4 * cfg.depth());
         assertThat(seen.get("blocks.1.mlp.fc2")).containsExactly(4L * cfg.numTokens(), cfg.mlpHiddenDim());
         assertThat(seen.get("head")).containsExactly(4L, cfg.embedDim());
+    }
+
+    /** Swin's engine shows its Linears' inputs the same way: patch embedding, every block's four, reductions, head. */
+    @Test
+    void anObservedSwinForwardSeesEveryLinearsInputAndChangesNoLogit() {
+        SwinConfig cfg = SwinConfigJson.read(Fixtures.path("swin_io/config.json"));
+        StateDict w = SwinCheckpoint.fromPyTorch(Fixtures.safetensors("swin_io/official.safetensors"), cfg, "swin_io");
+        Swin swin = new Swin(cfg, ParamSet.of(SwinLayout.parameterShapes(cfg), w, false), Kernels.forBackend());
+        INDArray images = Nd4j.rand(DataType.FLOAT, 3, 3, cfg.imgSize(), cfg.imgSize());
+        Swin.Activations a = swin.activations(3);
+        swin.forward(a, images, null);
+        INDArray before = a.logits().dup();
+        InputMoments moments = new InputMoments();
+        Map<String, long[]> seen = new HashMap<>();
+        swin.observeLinearInputs((name, in) -> {
+            seen.put(name, in.shape());
+            moments.observe(name, in);
+        });
+        swin.forward(a, images, null);
+        assertThat(maxDiff(a.logits(), before)).isZero();
+        java.util.List<String> linears = SwinLayout.linears(cfg).stream().map(ai.pela.zoo.vit.LinearSpec::name).toList();
+        assertThat(seen.keySet()).containsExactlyInAnyOrderElementsOf(linears);
+        assertThat(seen.get("layers.0.downsample.reduction")).containsExactly(3L * cfg.tokens(1), 4L * cfg.dim(0));
+        assertThat(seen.get("layers.1.blocks.1.mlp.fc2")).containsExactly(3L * cfg.tokens(1), cfg.mlpHiddenDim(1));
+        assertThat(moments.scales().get("head").length()).isEqualTo(cfg.numFeatures());
     }
 
     /** ‖x·(W − P.1·P.0)ᵀ‖_F: what the layer's output loses on the calibration inputs. */

@@ -318,9 +318,14 @@ public final class Recipe implements Serializable {
     public static <E extends Enum<E>> List<String> choices(Class<E> type) {
         List<String> allowed = new ArrayList<>();
         for (E x : type.getEnumConstants()) {
-            allowed.add(x.name().toLowerCase(Locale.ROOT));
+            allowed.add(spelled(x));
         }
         return allowed;
+    }
+
+    /** How a recipe writes {@code value}: the inverse of {@link #choiceOf}. */
+    public static String spelled(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** A copy with {@code key} set (used by jobs that derive settings, e.g. the demo). */

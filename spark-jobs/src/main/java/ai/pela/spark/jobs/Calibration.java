@@ -10,14 +10,18 @@ import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
+import ai.pela.zoo.engine.Swin;
 import ai.pela.zoo.engine.Vit;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.InputMoments;
+import ai.pela.zoo.swin.SwinConfig;
+import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The calibration pass of activation-aware SVD, on the driver: {@code n} training images, spread evenly over the
  * listing (which comes class by class), through the dense teacher with the evaluation transform (so the same
  * images give the same statistics on every start, and a resumed run rebuilds the same student); returns each
- * Linear's input RMS per channel ({@link InputMoments#scales}).
+ * Linear's input RMS per channel ({@link InputMoments#scales}). For the ViT family and Swin (both on the engine).
  */
 public final class Calibration {
     private static final Logger LOG = LoggerFactory.getLogger(Calibration.class);
@@ -35,26 +39,45 @@ public final class Calibration {
     private Calibration() {
     }
 
+    /** The input statistics of a ViT-family teacher's Linears. */
     public static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
             ModelConfig teacherConfig, StateDict teacher, BadImagePolicy policy) {
+        Vit vit = new Vit(teacherConfig, ParamSet.of(VitLayout.parameterShapes(teacherConfig), teacher, false),
+                Kernels.forBackend());
+        Map<Integer, Vit.Activations> buffers = new HashMap<>();
+        return inputScales(storage, samples, n, DataSetup.Input.of(teacherConfig), vit::observeLinearInputs,
+                images -> vit.forward(buffers.computeIfAbsent((int) images.size(0), vit::activations), images, null),
+                policy);
+    }
+
+    /** The input statistics of a Swin teacher's Linears. */
+    public static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
+            SwinConfig teacherConfig, StateDict teacher, BadImagePolicy policy) {
+        Swin swin = new Swin(teacherConfig, ParamSet.of(SwinLayout.parameterShapes(teacherConfig), teacher, false),
+                Kernels.forBackend());
+        Map<Integer, Swin.Activations> buffers = new HashMap<>();
+        return inputScales(storage, samples, n, DataSetup.Input.of(teacherConfig), swin::observeLinearInputs,
+                images -> swin.forward(buffers.computeIfAbsent((int) images.size(0), swin::activations), images, null),
+                policy);
+    }
+
+    private static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
+            DataSetup.Input input, Consumer<Vit.InputObserver> observe, Consumer<INDArray> forward,
+            BadImagePolicy policy) {
         if (samples.isEmpty()) {
             throw new PelaException("no calibration images: the listing is empty");
         }
         long start = System.nanoTime();
         List<Sample> picked = spread(samples, n);
-        Vit vit = new Vit(teacherConfig, ParamSet.of(VitLayout.parameterShapes(teacherConfig), teacher, false),
-                Kernels.forBackend());
         InputMoments moments = new InputMoments();
-        vit.observeLinearInputs(moments);
-        ImageTransform t = ImageTransform.eval(teacherConfig.imgSize(), array(teacherConfig.mean()),
-                array(teacherConfig.std()));
-        Map<Integer, Vit.Activations> buffers = new HashMap<>();
+        observe.accept(moments);
+        ImageTransform t = ImageTransform.eval(input.imgSize(), array(input.mean()), array(input.std()));
         int seen = 0;
         try (BatchLoader loader = new BatchLoader(storage, t, policy)) {
             for (int i = 0; i < picked.size(); i += BATCH) {
                 BatchLoader.Batch b = loader.load(picked.subList(i, Math.min(picked.size(), i + BATCH)));
                 if (b.size() > 0) {
-                    vit.forward(buffers.computeIfAbsent(b.size(), vit::activations), b.images(), null);
+                    forward.accept(b.images());
                     seen += b.size();
                 }
             }

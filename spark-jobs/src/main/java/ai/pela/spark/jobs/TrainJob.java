@@ -100,7 +100,7 @@ public final class TrainJob {
                 m.calibrationImages(), teacherConfig, teacher, config.data().badImagePolicy()) : Map.of();
         LowRank.Student s = LowRank.compress(teacherConfig, teacher, policy, m.omit(), scales);
         LOG.info("student: {} low-rank Linears, {} ranks, {} SVD (kappa {})", s.config().lowrank().ranks().size(),
-                m.ranks().name().toLowerCase(java.util.Locale.ROOT), m.svdInit().name().toLowerCase(java.util.Locale.ROOT),
+                Recipe.spelled(m.ranks()), Recipe.spelled(m.svdInit()),
                 String.format("%.3f", s.config().lowrank().kappa()));
         return s;
     }

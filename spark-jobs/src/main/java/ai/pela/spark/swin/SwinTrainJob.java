@@ -1,9 +1,11 @@
 package ai.pela.spark.swin;
 
 import ai.pela.spark.config.ModelSettings;
+import ai.pela.spark.config.Recipe;
 import ai.pela.spark.config.RunConfig;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.jobs.Calibration;
 import ai.pela.spark.jobs.DataSetup;
 import ai.pela.spark.jobs.TrainJob;
 import ai.pela.spark.train.ModelSpec;
@@ -20,6 +22,8 @@ import ai.pela.zoo.swin.SwinLayout;
 import ai.pela.zoo.swin.SwinLowRank;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
@@ -28,8 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code train-teacher} and {@code pretrain} of a Swin, chosen when {@code pela.model.config} is a Swin config.json:
  * the {@link TrainRun} with the Swin's step ({@link ai.pela.zoo.train.SwinPelaStep} through {@link SwinStepFactory})
- * and the image batches every image classifier uses. pretrain compresses the teacher at κ on the driver with the
- * Swin omit rules (or {@code model.omit}) and trains the student on CE + α·L_fd + β·L_rwp, L_fd at
+ * and the image batches every image classifier uses. pretrain compresses the teacher on the driver (κ or a parameter
+ * budget, plain or activation-aware SVD) with the Swin omit rules (or {@code model.omit}) and trains the student on CE + α·L_fd + β·L_rwp, L_fd at
  * {@code loss.fd-points}; train-teacher trains a dense Swin (from {@code model.weights}, or seeded random) on CE.
  */
 public final class SwinTrainJob {
@@ -62,17 +66,9 @@ public final class SwinTrainJob {
             teacherConfig = model;
             teacherWeights = config.model().weights();
             StateDict teacher = SwinFiles.readWeights(storage, teacherWeights, model);
-            if (config.model().ranks() != ModelSettings.Ranks.UNIFORM || config.model().activationAware()) {
-                throw new PelaException("configuration keys 'pela.model.rank-policy' and 'pela.model.svd-init': a Swin "
-                        + "student takes uniform ranks and plain SVD only (the budget and activation-aware SVD cover the "
-                        + "ViT family)");
-            }
-            SwinLowRank.Student s = SwinLowRank.compress(model, teacher, config.model().kappa(),
-                    config.model().omitOr(LowRank.SWIN_OMIT));
+            SwinLowRank.Student s = compress(storage, config, data, model, teacher);
             studentConfig = s.config();
             initial = s.weights();
-            LOG.info("teacher {}: {} low-rank Linears at kappa {}", teacherWeights, s.config().lowrank().ranks().size(),
-                    config.model().kappa());
         } else {
             studentConfig = model;
             String w = config.model().weights();
@@ -82,6 +78,23 @@ public final class SwinTrainJob {
         TrainRun.Prepared run = TrainRun.prepare(storage, config,
                 new TrainRun.Setup(data.train(), data.source(), initial, order, "the configured Swin student has"));
         return new Prepared(mode, run, studentConfig, teacherConfig, teacherWeights);
+    }
+
+    /**
+     * The student under the recipe's rank policy and SVD initialisation (activation-aware calibrates on the training
+     * listing first), with the Swin omit rules unless {@code model.omit} names others. Deterministic, so a resumed run
+     * rebuilds the student its checkpoints belong to.
+     */
+    private static SwinLowRank.Student compress(Storage storage, RunConfig config, DataSetup data, SwinConfig teacherConfig,
+            StateDict teacher) {
+        ModelSettings m = config.model();
+        Map<String, INDArray> scales = m.activationAware() ? Calibration.inputScales(storage, data.train(),
+                m.calibrationImages(), teacherConfig, teacher, config.data().badImagePolicy()) : Map.of();
+        SwinLowRank.Student s = SwinLowRank.compress(teacherConfig, teacher, m.rankPolicy(),
+                m.omitOr(LowRank.SWIN_OMIT), scales);
+        LOG.info("Swin student: {} low-rank Linears, {} ranks, {} SVD (kappa {})", s.config().lowrank().ranks().size(),
+                Recipe.spelled(m.ranks()), Recipe.spelled(m.svdInit()), String.format("%.3f", s.config().lowrank().kappa()));
+        return s;
     }
 
     public static Result run(JavaSparkContext sc, Prepared p, ParameterAveraging.RoundListener listener) {

@@ -153,6 +153,34 @@ class SwinTrainJobTest {
         assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
     }
 
+    /**
+     * A budget + activation-aware Swin student (issue 24): calibrated on the training listing, pre-trained, killed
+     * after its first round and resumed — the resume recompresses the teacher, so the same images must give the
+     * same ranks and shapes — then written with its per-Linear ranks.
+     */
+    @Test
+    void aBudgetActivationAwareSwinStudentPretrainsAndResumes() {
+        Path run = dir.resolve("budget");
+        List<String> settings = new ArrayList<>(pretrainSettings());
+        settings.addAll(List.of("model.rank-policy=budget", "model.param-budget=0.5", "model.svd-init=activation-aware",
+                "model.calibration-images=24"));
+        Recipe r = recipe(run, settings);
+        assertThatThrownBy(() -> run(r, true, (m, s) -> {
+            if (m.round() == 0) {
+                throw new IllegalStateException("driver killed"); // after round 1's checkpoint
+            }
+        })).hasMessageContaining("driver killed");
+        Storage storage = new Storage(sc.hadoopConfiguration());
+        SwinTrainJob.Result resumed = SwinTrainJob.run(sc, SwinTrainJob.prepare(storage, RunConfig.from(r),
+                TrainJob.Mode.PRETRAIN), (m, s) -> { });
+        assertThat(resumed.state().roundsDone()).isEqualTo(2);
+        SwinConfig student = SwinConfigJson.read(Path.of(resumed.modelDir().toUri()).resolve("config.json"));
+        assertThat(student.lowrank().ranks()).isEqualTo(resumed.config().lowrank().ranks())
+                .containsKey("layers.1.blocks.0.mlp.fc1").doesNotContainKey("layers.0.blocks.0.attn.proj");
+        assertThat(new java.util.HashSet<>(student.lowrank().ranks().values())).hasSizeGreaterThan(1);
+        assertThat(student.lowrank().kappa()).isGreaterThanOrEqualTo(2.0);
+    }
+
     @Test
     void badSwinSettingsFailBeforeTraining() {
         Path run = dir.resolve("bad");
