@@ -25,5 +25,4 @@ abstract class Choice<E extends Enum<E>> implements ITypeConverter<E> {
             throw new TypeConversionException("expected one of " + Recipe.choices(type) + ", got '" + value + "'");
         }
     }
-
 }

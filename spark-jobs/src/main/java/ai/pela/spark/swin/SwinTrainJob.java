@@ -23,9 +23,9 @@ import ai.pela.zoo.swin.SwinLowRank;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@code train-teacher} and {@code pretrain} of a Swin, chosen when {@code pela.model.config} is a Swin config.json:
  * the {@link TrainRun} with the Swin's step ({@link ai.pela.zoo.train.SwinPelaStep} through {@link SwinStepFactory})
  * and the image batches every image classifier uses. pretrain compresses the teacher on the driver (κ or a parameter
- * budget, plain or activation-aware SVD) with the Swin omit rules (or {@code model.omit}) and trains the student on CE + α·L_fd + β·L_rwp, L_fd at
- * {@code loss.fd-points}; train-teacher trains a dense Swin (from {@code model.weights}, or seeded random) on CE.
+ * budget, plain or activation-aware SVD) with the Swin omit rules (or {@code model.omit}) and trains the student on
+ * CE + α·L_fd + β·L_rwp, L_fd at {@code loss.fd-points}; train-teacher trains a dense Swin (from {@code model.weights}, or seeded random) on CE.
  */
 public final class SwinTrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(SwinTrainJob.class);
