@@ -68,6 +68,18 @@ public final class AlbefModel {
         return sd.output(batch.placeholders(config, wordEmbeddings), names);
     }
 
+    /**
+     * The input rows [M, d_in] of each Linear outside the image encoder for one batch (with hard negatives, so the
+     * ITM head's are there too), by the Linear's name; which pass each comes from: {@link AlbefGraph.Handles}.
+     */
+    public Map<String, INDArray> linearInputs(AlbefBatch batch) {
+        Map<String, String> variables = handles.linearInputs();
+        Map<String, INDArray> byVariable = output(batch, List.copyOf(new java.util.LinkedHashSet<>(variables.values())));
+        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        variables.forEach((linear, variable) -> out.put(linear, byVariable.get(variable)));
+        return out;
+    }
+
     /** The image-to-text similarity matrix [N, N] (for hard negatives). */
     public INDArray similarity(AlbefBatch batch) {
         return output(batch, List.of(AlbefGraph.SIM_I2T)).get(AlbefGraph.SIM_I2T);
