@@ -101,8 +101,9 @@ public final class AlbefTrainJob {
                     scales);
             studentConfig = s.config();
             initial = s.weights();
-            LOG.info("teacher {}: {} low-rank Linears at kappa {}", teacherWeights, s.config().lowrank().ranks().size(),
-                    String.format("%.3f", s.config().lowrank().kappa()));
+            LOG.info("teacher {}: {} low-rank Linears at kappa {} ({} SVD)", teacherWeights,
+                    s.config().lowrank().ranks().size(), String.format("%.3f", s.config().lowrank().kappa()),
+                    scales.isEmpty() ? "plain" : "activation-aware");
         } else {
             studentConfig = model;
             String w = config.model().weights();
