@@ -69,8 +69,9 @@ public final class AlbefModel {
     }
 
     /**
-     * The input rows [M, d_in] of each Linear outside the image encoder for one batch (with hard negatives, so the
-     * ITM head's are there too), by the Linear's name; which pass each comes from: {@link AlbefGraph.Handles}.
+     * The input rows [M, d_in] of each Linear outside the image encoder for one batch, by the Linear's name; which
+     * pass each comes from: {@link AlbefGraph.Handles}. The batch needs hard negatives (the ITM head's input is
+     * that of the ITM pairs).
      */
     public Map<String, INDArray> linearInputs(AlbefBatch batch) {
         Map<String, String> variables = handles.linearInputs();
