@@ -6,6 +6,7 @@ import ai.pela.zoo.loss.Losses;
 import ai.pela.zoo.vit.VitGraph;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -66,9 +67,16 @@ public final class AlbefGraph {
     public static final String LOSS_MLM = "loss.mlm";
     public static final String LOSS_BASE = "loss.base";
 
-    /** The graph's outputs; hidden states are [N, tokens, width]. */
+    /**
+     * The graph's outputs; hidden states are [N, tokens, width]. {@code linearInputs}: the input variable (rows
+     * [M, d_in]) of each Linear outside the image encoder, by the Linear's name; a Linear the graph runs in several
+     * passes has the input of its last: the text layers' and fusion layers' are those of the MLM pass (which runs
+     * the captions through every layer with the image), the ITM head's that of the ITM pairs. The image encoder's
+     * Linears are not listed: {@link VitGraph} folds each LayerNorm's affine into the Linear after it, so their
+     * true inputs never exist in the graph (the ViT engine shows them, see {@link AlbefCalibration}).
+     */
     public record Handles(SDVariable simI2T, SDVariable lossBase, List<SDVariable> imageOut, List<SDVariable> textOut,
-            List<SDVariable> textMlmOut, List<String> parameterNames) {
+            List<SDVariable> textMlmOut, List<String> parameterNames, Map<String, String> linearInputs) {
         /** Every hidden state L_fd pairs up, in PELA's order: image_out, text_out, text_mlm_out. */
         public List<SDVariable> hiddenStates() {
             List<SDVariable> all = new ArrayList<>(imageOut);
@@ -147,7 +155,7 @@ public final class AlbefGraph {
 
         List<String> names = new ArrayList<>(vit.parameterNames());
         names.addAll(params.names());
-        return new Handles(simI2T, base, imageOut, textOut, textMlmOut, List.copyOf(names));
+        return new Handles(simI2T, base, imageOut, textOut, textMlmOut, List.copyOf(names), params.linearInputs());
     }
 
     /** The text encoder (ALBEF's mode 'text'): embeddings and layers 0..F-1; returns [N·L, H]. */

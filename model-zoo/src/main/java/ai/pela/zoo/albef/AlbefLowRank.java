@@ -5,14 +5,20 @@ import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
+import ai.pela.zoo.vit.LinearSpec;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * PELA's low-rank surgery on ALBEF through the shared {@link LowRank} machinery: every Linear whose name has none
  * of the omit strings (released: {@code cls}, {@code _proj}) and whose d_out ≥ 10 is decomposed. So the MLM head
  * and the contrastive projections stay dense, the ITM head (d_out 2) too, the embeddings are never touched (they
  * are lookups, not Linears), and cross-attention keys and values (768 image channels in) are decomposed.
+ *
+ * <p>The SVD is plain, or activation-aware (ASVD's W·S, as for the ViT family and Swin) with the input statistics
+ * of {@link AlbefCalibration}: the image encoder's Linears observed on the ViT engine, the text, fusion and head
+ * Linears in ALBEF's SameDiff graph.
  */
 public final class AlbefLowRank {
     /** A compressed ALBEF: the student's config (with its lowrank block) and its checkpoint. */
@@ -31,15 +37,46 @@ public final class AlbefLowRank {
         return compress(teacherConfig, teacher, new RankPolicy.Uniform(kappa), omit);
     }
 
-    /**
-     * Under a rank policy (a budget spreads the ranks by the plain spectra: activation-aware SVD needs input
-     * statistics, which ALBEF's SameDiff graph has no hook for yet).
-     */
+    /** Under a rank policy, plain SVD (a budget spreads the ranks by the plain spectra). */
     public static Student compress(AlbefConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit) {
+        return compress(teacherConfig, teacher, policy, omit, Map.of());
+    }
+
+    /**
+     * Under a rank policy, activation-aware when {@code inputScales} is not empty: the SVD of each decomposed
+     * Linear is taken of W·S, S its input RMS per channel ({@link AlbefCalibration}), and a budget spreads the
+     * ranks by those spectra. Then every decomposed Linear must have a scale of its d_in channels: one left out
+     * would silently get plain SVD.
+     *
+     * @param inputScales each Linear's input RMS per channel by its full checkpoint name, or empty for plain SVD
+     */
+    public static Student compress(AlbefConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
+            Map<String, INDArray> inputScales) {
         if (teacherConfig.lowrank() != null) {
             throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
         }
-        LowRankSpec spec = LowRank.plan(AlbefLayout.linears(teacherConfig, 1), teacher, policy, omit, Map.of());
-        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec));
+        List<LinearSpec> linears = AlbefLayout.linears(teacherConfig, 1);
+        LowRankSpec spec = LowRank.plan(linears, teacher, policy, omit, inputScales);
+        if (!inputScales.isEmpty()) {
+            requireScales(linears, spec, inputScales);
+        }
+        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec, inputScales));
+    }
+
+    /** Every Linear the plan decomposes has an input scale of d_in channels. */
+    static void requireScales(List<LinearSpec> linears, LowRankSpec spec, Map<String, INDArray> inputScales) {
+        for (LinearSpec l : linears) {
+            if (!spec.isDecomposed(l.name())) {
+                continue;
+            }
+            INDArray s = inputScales.get(l.name());
+            if (s == null) {
+                throw new PelaException("activation-aware SVD: the calibration pass saw no input of " + l.name());
+            }
+            if (s.length() != l.dIn()) {
+                throw new PelaException("activation-aware SVD: the input scale of " + l.name() + " has " + s.length()
+                        + " channels, the Linear takes " + l.dIn());
+            }
+        }
     }
 }

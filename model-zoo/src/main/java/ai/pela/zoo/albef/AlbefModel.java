@@ -68,6 +68,19 @@ public final class AlbefModel {
         return sd.output(batch.placeholders(config, wordEmbeddings), names);
     }
 
+    /**
+     * The input rows [M, d_in] of each Linear outside the image encoder for one batch, by the Linear's name; which
+     * pass each comes from: {@link AlbefGraph.Handles}. The batch needs hard negatives (the ITM head's input is
+     * that of the ITM pairs).
+     */
+    public Map<String, INDArray> linearInputs(AlbefBatch batch) {
+        Map<String, String> variables = handles.linearInputs();
+        Map<String, INDArray> byVariable = output(batch, List.copyOf(new java.util.LinkedHashSet<>(variables.values())));
+        Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+        variables.forEach((linear, variable) -> out.put(linear, byVariable.get(variable)));
+        return out;
+    }
+
     /** The image-to-text similarity matrix [N, N] (for hard negatives). */
     public INDArray similarity(AlbefBatch batch) {
         return output(batch, List.of(AlbefGraph.SIM_I2T)).get(AlbefGraph.SIM_I2T);

@@ -11,6 +11,7 @@ import ai.pela.spark.data.ImageTransform;
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
+import ai.pela.spark.jobs.Calibration;
 import ai.pela.spark.jobs.TrainJob;
 import ai.pela.spark.train.ModelSpec;
 import ai.pela.spark.train.ParameterAveraging;
@@ -27,16 +28,19 @@ import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.text.BertTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code pretrain} and {@code train-teacher} for ALBEF, chosen when {@code pela.model.config} is an ALBEF
  * config.json: the {@link TrainRun} with ALBEF's step ({@link AlbefPelaStep}, through {@link AlbefStepFactory}) and
- * image-text batches ({@link AlbefBatchSource}). pretrain compresses the teacher at κ on the driver with ALBEF's omit
- * rules and trains the student on ITC + ITM + MLM + α·L_fd + β·L_rwp; train-teacher trains a dense ALBEF (from
+ * image-text batches ({@link AlbefBatchSource}). pretrain compresses the teacher on the driver with ALBEF's omit
+ * rules (uniform κ or a parameter budget; plain or activation-aware SVD, the latter calibrated on
+ * {@code model.calibration-images} training pairs by {@link Calibration}) and trains the student on ITC + ITM + MLM + α·L_fd + β·L_rwp; train-teacher trains a dense ALBEF (from
  * {@code model.weights}, or seeded random) on ITC + ITM + MLM.
  */
 public final class AlbefTrainJob {
@@ -90,15 +94,16 @@ public final class AlbefTrainJob {
             teacherConfig = model;
             teacherWeights = config.model().weights();
             StateDict teacher = AlbefFiles.readWeights(storage, teacherWeights, model);
-            if (config.model().activationAware()) {
-                throw new PelaException("configuration key 'pela.model.svd-init': activation-aware SVD is not supported "
-                        + "for ALBEF yet (its Linears run in a SameDiff graph without an input hook); use plain");
-            }
-            AlbefLowRank.Student s = AlbefLowRank.compress(model, teacher, config.model().rankPolicy(), albef.omit());
+            Map<String, INDArray> scales = config.model().activationAware() ? Calibration.inputScales(storage, samples,
+                    config.model().calibrationImages(), model, teacher, textSpec(albef, textLength),
+                    config.data().badImagePolicy()) : Map.of();
+            AlbefLowRank.Student s = AlbefLowRank.compress(model, teacher, config.model().rankPolicy(), albef.omit(),
+                    scales);
             studentConfig = s.config();
             initial = s.weights();
-            LOG.info("teacher {}: {} low-rank Linears at kappa {}", teacherWeights, s.config().lowrank().ranks().size(),
-                    String.format("%.3f", s.config().lowrank().kappa()));
+            LOG.info("teacher {}: {} low-rank Linears at kappa {} ({} SVD)", teacherWeights,
+                    s.config().lowrank().ranks().size(), String.format("%.3f", s.config().lowrank().kappa()),
+                    scales.isEmpty() ? "plain" : "activation-aware");
         } else {
             studentConfig = model;
             String w = config.model().weights();
@@ -150,9 +155,12 @@ public final class AlbefTrainJob {
         }
         double p = albef.checkedMaskProb();
         BadImagePolicy policy = data.badImagePolicy();
-        CaptionBatchLoader.TextSpec text = new CaptionBatchLoader.TextSpec(albef.maxWords(), textLength,
-                BertTokenizer.Padding.MAX_LENGTH);
-        return new AlbefBatchSource(new SerializableConf(storage.conf()), t, policy, text, p);
+        return new AlbefBatchSource(new SerializableConf(storage.conf()), t, policy, textSpec(albef, textLength), p);
+    }
+
+    /** Captions as training and calibration tokenise them: ALBEF's word limit, padded to the text length. */
+    private static CaptionBatchLoader.TextSpec textSpec(AlbefSettings albef, int textLength) {
+        return new CaptionBatchLoader.TextSpec(albef.maxWords(), textLength, BertTokenizer.Padding.MAX_LENGTH);
     }
 
     /** Captions are tokenised with bert-base-uncased's vocabulary: the model's word table must have its size. */

@@ -2,11 +2,14 @@ package ai.pela.spark.jobs;
 
 import ai.pela.spark.data.BadImagePolicy;
 import ai.pela.spark.data.BatchLoader;
+import ai.pela.spark.data.CaptionBatchLoader;
 import ai.pela.spark.data.ImageFolderSource;
 import ai.pela.spark.data.ImageTransform;
 import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.Storage;
 import ai.pela.zoo.PelaException;
+import ai.pela.zoo.albef.AlbefCalibration;
+import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.config.ModelConfig;
 import ai.pela.zoo.engine.Kernels;
 import ai.pela.zoo.engine.ParamSet;
@@ -16,6 +19,7 @@ import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.InputMoments;
 import ai.pela.zoo.swin.SwinConfig;
 import ai.pela.zoo.swin.SwinLayout;
+import ai.pela.zoo.text.BertTokenizer;
 import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * The calibration pass of activation-aware SVD, on the driver: {@code n} training images, spread evenly over the
  * listing (which comes class by class), through the dense teacher with the evaluation transform (so the same
  * images give the same statistics on every start, and a resumed run rebuilds the same student); returns each
- * Linear's input RMS per channel ({@link InputMoments#scales}). For the ViT family and Swin (both on the engine).
+ * Linear's input RMS per channel ({@link InputMoments#scales}). For the ViT family and Swin (both on the engine),
+ * and ALBEF (image-caption pairs, {@link AlbefCalibration}).
  */
 public final class Calibration {
     private static final Logger LOG = LoggerFactory.getLogger(Calibration.class);
@@ -61,14 +66,41 @@ public final class Calibration {
                 policy);
     }
 
+    /**
+     * The input statistics of a dense ALBEF teacher's Linears from {@code n} image-caption pairs: the images
+     * through the evaluation transform, each sample's caption for epoch 0 of seed 0 (so a multi-caption sample
+     * gives the same one on every start), tokenised as {@code text} says (padded to its maximum).
+     */
+    public static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
+            AlbefConfig teacherConfig, StateDict teacher, CaptionBatchLoader.TextSpec text, BadImagePolicy policy) {
+        if (text.padding() != BertTokenizer.Padding.MAX_LENGTH) {
+            throw new IllegalArgumentException("ALBEF's graphs are built for one caption length: pad to the maximum");
+        }
+        List<Sample> picked = picked(samples, n);
+        long start = System.nanoTime();
+        AlbefCalibration calibration = new AlbefCalibration(teacherConfig, teacher, text.maxTokens());
+        ModelConfig v = teacherConfig.vision();
+        ImageTransform t = ImageTransform.eval(v.imgSize(), array(v.mean()), array(v.std()));
+        int seen = 0;
+        try (CaptionBatchLoader loader = new CaptionBatchLoader(storage, t, policy, 1, BertTokenizer.bertBaseUncased(),
+                text)) {
+            for (int i = 0; i < picked.size(); i += BATCH) {
+                List<Sample> batch = picked.subList(i, Math.min(picked.size(), i + BATCH));
+                CaptionBatchLoader.CaptionBatch b = loader.load(batch, new long[batch.size()], 0L, 0);
+                if (b.size() > 0) {
+                    calibration.observe(b.images(), b.text());
+                    seen += b.size();
+                }
+            }
+        }
+        return done(calibration.scales(), picked.size(), seen, start);
+    }
+
     private static Map<String, INDArray> inputScales(Storage storage, List<Sample> samples, int n,
             DataSetup.Input input, Consumer<Vit.InputObserver> observe, Consumer<INDArray> forward,
             BadImagePolicy policy) {
-        if (samples.isEmpty()) {
-            throw new PelaException("no calibration images: the listing is empty");
-        }
+        List<Sample> picked = picked(samples, n);
         long start = System.nanoTime();
-        List<Sample> picked = spread(samples, n);
         InputMoments moments = new InputMoments();
         observe.accept(moments);
         ImageTransform t = ImageTransform.eval(input.imgSize(), array(input.mean()), array(input.std()));
@@ -82,12 +114,25 @@ public final class Calibration {
                 }
             }
         }
-        if (seen == 0) {
-            throw new PelaException("none of the " + picked.size() + " calibration images could be read");
+        return done(moments.scales(), picked.size(), seen, start);
+    }
+
+    /** The {@code n} calibration samples of a listing, which must not be empty. */
+    private static List<Sample> picked(List<Sample> samples, int n) {
+        if (samples.isEmpty()) {
+            throw new PelaException("no calibration images: the listing is empty");
         }
-        LOG.info("calibration: input statistics of {} Linears from {} images in {} s", moments.scales().size(), seen,
+        return spread(samples, n);
+    }
+
+    /** The scales of a finished pass, refused when no image of the {@code picked} could be read. */
+    private static Map<String, INDArray> done(Map<String, INDArray> scales, int picked, int seen, long start) {
+        if (seen == 0) {
+            throw new PelaException("none of the " + picked + " calibration images could be read");
+        }
+        LOG.info("calibration: input statistics of {} Linears from {} images in {} s", scales.size(), seen,
                 String.format("%.1f", (System.nanoTime() - start) / 1e9));
-        return moments.scales();
+        return scales;
     }
 
     /** The images of an ImageNet-layout split folder ({@code dir/<class>/<image>}), e.g. {@code data/train}. */

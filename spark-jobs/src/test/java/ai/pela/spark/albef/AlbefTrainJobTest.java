@@ -14,6 +14,7 @@ import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.albef.AlbefConfigJson;
 import ai.pela.zoo.albef.AlbefPresets;
+import ai.pela.zoo.io.StateDict;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ALBEF vision-language pre-training through the parameter-averaging trainer, local Spark with 2 workers, on
  * forged captioned Fashion-MNIST scenes: train-teacher makes the teacher (ITC + ITM + MLM), pretrain distils its
  * κ=3 student; both lower their losses, and an interrupted pretrain resumes to the uninterrupted run's weights.
+ * Activation-aware SVD (uniform and budget ranks) calibrates on the training pairs and resumes the same way.
  */
 class AlbefTrainJobTest {
     @TempDir
@@ -123,6 +125,76 @@ class AlbefTrainJobTest {
             maxDiff = Math.max(maxDiff, Math.abs(expected.params()[i] - resumed.state().params()[i]));
         }
         assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
+    }
+
+    /**
+     * Activation-aware SVD on ALBEF: 16 training pairs calibrate the teacher's Linears on the driver; the student
+     * has the plain student's ranks but other factors (the image encoder's, the text layers' and the fusion
+     * layers'), and it pre-trains.
+     */
+    @Test
+    void anActivationAwareStudentStartsFromOtherFactorsAndPretrains() {
+        Storage storage = new Storage(sc.hadoopConfiguration());
+        AlbefTrainJob.Prepared plain = AlbefTrainJob.prepare(storage, recipe(dir.resolve("plain-init"), pretrain()),
+                TrainJob.Mode.PRETRAIN);
+        List<String> settings = new ArrayList<>(pretrain());
+        settings.addAll(List.of("model.svd-init=activation-aware", "model.calibration-images=16"));
+        AlbefTrainJob.Prepared aware = AlbefTrainJob.prepare(storage, recipe(dir.resolve("aware"), settings),
+                TrainJob.Mode.PRETRAIN);
+        assertThat(aware.studentConfig()).isEqualTo(plain.studentConfig());
+        StateDict a = aware.run().setup().initial();
+        StateDict p = plain.run().setup().initial();
+        for (String linear : List.of("visual_encoder.blocks.0.attn.qkv", "visual_encoder.blocks.1.mlp.fc2",
+                "text_encoder.bert.encoder.layer.0.attention.self.query",
+                "text_encoder.bert.encoder.layer.3.crossattention.self.key")) {
+            assertThat(a.get(linear + ".0.weight").shape()).isEqualTo(p.get(linear + ".0.weight").shape());
+            assertThat(a.get(linear + ".0.weight")).as(linear).isNotEqualTo(p.get(linear + ".0.weight"));
+        }
+        assertThat(a.get("text_encoder.bert.embeddings.word_embeddings.weight"))
+                .isEqualTo(p.get("text_encoder.bert.embeddings.word_embeddings.weight"));
+
+        AlbefTrainJob.Result r = AlbefTrainJob.run(sc, aware, (m, st) -> { });
+        assertThat(r.rounds()).hasSize(2);
+        assertThat(r.rounds()).allSatisfy(m -> assertThat(m.loss()).isFinite());
+        assertThat(AlbefFiles.readConfig(storage, r.modelDir() + "/config.json")).isEqualTo(r.config());
+    }
+
+    /**
+     * A budget + activation-aware ALBEF student, killed after its first round and resumed: the resume calibrates
+     * and compresses the teacher again, so the same pairs must give the same ranks and factors, and the run ends
+     * where the uninterrupted one does.
+     */
+    @Test
+    void aBudgetActivationAwarePretrainResumesToTheUninterruptedRunsWeights() {
+        List<String> settings = new ArrayList<>(pretrain());
+        settings.addAll(List.of("model.rank-policy=budget", "model.param-budget=0.4", "model.svd-init=activation-aware",
+                "model.calibration-images=16"));
+        AlbefTrainJob.Result whole = AlbefTrainJob.run(sc, recipe(dir.resolve("budget-aware"), settings),
+                TrainJob.Mode.PRETRAIN);
+        assertThat(new java.util.HashSet<>(whole.config().lowrank().ranks().values())).hasSizeGreaterThan(1);
+        assertThat(whole.config().lowrank().kappa()).isGreaterThanOrEqualTo(1 / 0.4);
+
+        Recipe r = recipe(dir.resolve("budget-aware-broken"), settings);
+        Storage storage = new Storage(sc.hadoopConfiguration());
+        assertThatThrownBy(() -> AlbefTrainJob.run(sc, AlbefTrainJob.prepare(storage, r, TrainJob.Mode.PRETRAIN),
+                (m, st) -> {
+                    if (m.round() == 0) {
+                        throw new IllegalStateException("driver killed"); // after round 1's checkpoint
+                    }
+                })).hasMessageContaining("driver killed");
+        AlbefTrainJob.Result resumed = AlbefTrainJob.run(sc, r, TrainJob.Mode.PRETRAIN);
+        assertThat(resumed.config()).isEqualTo(whole.config());
+        assertThat(resumed.state().roundsDone()).isEqualTo(whole.state().roundsDone());
+        assertThat(maxDifference(whole.state().params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
+    }
+
+    private static float maxDifference(float[] a, float[] b) {
+        assertThat(b).hasSameSizeAs(a);
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
     }
 
     /** The ALBEF graph is FP32 only: an FP16 teacher request fails before any data is read, not silently ignored. */
