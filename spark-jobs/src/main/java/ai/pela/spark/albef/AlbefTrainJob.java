@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * config.json: the {@link TrainRun} with ALBEF's step ({@link AlbefPelaStep}, through {@link AlbefStepFactory}) and
  * image-text batches ({@link AlbefBatchSource}). pretrain compresses the teacher on the driver with ALBEF's omit
  * rules (uniform κ or a parameter budget; plain or activation-aware SVD, the latter calibrated on
- * {@code model.calibration-images} training pairs by {@link Calibration}) and trains the student on ITC + ITM + MLM + α·L_fd + β·L_rwp; train-teacher trains a dense ALBEF (from
- * {@code model.weights}, or seeded random) on ITC + ITM + MLM.
+ * {@code model.calibration-images} training pairs by {@link Calibration}) and trains the student on
+ * ITC + ITM + MLM + α·L_fd + β·L_rwp; train-teacher trains a dense ALBEF (from {@code model.weights}, or seeded
+ * random) on ITC + ITM + MLM.
  */
 public final class AlbefTrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(AlbefTrainJob.class);
