@@ -2,6 +2,7 @@ package ai.pela.spark.demo;
 
 import ai.pela.spark.config.EvalSettings;
 import ai.pela.spark.config.LossSettings;
+import ai.pela.spark.config.ModelSettings;
 import ai.pela.spark.config.Recipe;
 import ai.pela.spark.config.RunConfig;
 import ai.pela.spark.io.SerializableConf;
@@ -109,7 +110,18 @@ public final class DemoRun {
         if (options.ablation()) {
             checkAblationLosses(LossSettings.from(recipe));
         }
+        if (!options.sweepKappas().isEmpty()) {
+            checkSweepRanks(RunConfig.from(recipe).model());
+        }
         return new DemoRun(sc, recipe, teacherDir, outDir).run(options);
+    }
+
+    /** A κ sweep varies κ, which sets the ranks under the uniform policy only (a budget's share sets them). */
+    static void checkSweepRanks(ModelSettings model) {
+        if (model.ranks() != ModelSettings.Ranks.UNIFORM) {
+            throw new PelaException("--sweep varies kappa, which sets the ranks under model.rank-policy = uniform only;"
+                    + " the recipe has " + Recipe.spelled(model.ranks()) + " (its param-budget sets them)");
+        }
     }
 
     static void checkAblationLosses(LossSettings loss) {
@@ -197,9 +209,11 @@ public final class DemoRun {
 
     // ---------------------------------------------------------------------------------------------- students
 
+    /** The student the recipe's pretrain starts from at {@code kappa} (its rank policy and SVD), untrained. */
     private ModelRow naive(String name, double kappa, Path dir) {
-        RunConfig config = RunConfig.from(recipe);
-        LowRank.Student s = LowRank.compress(teacherConfig, teacherWeights, kappa, config.model().omit());
+        RunConfig config = RunConfig.from(recipe.with("model.kappa", kappa));
+        LowRank.Student s = TrainJob.compress(storage, config,
+                DataSetup.forTraining(storage, config.data(), teacherConfig), teacherConfig, teacherWeights);
         JobFiles.writeModel(storage, Storage.path(dir.toString()), s.config(), s.weights());
         return row(name, s.config(), evaluate(s.config(), dir));
     }

@@ -90,9 +90,10 @@ public final class TrainJob {
 
     /**
      * The student under the recipe's rank policy and SVD initialisation; activation-aware calibrates on the training
-     * listing first. Deterministic, so a resumed run rebuilds the student its checkpoints belong to.
+     * listing first. Deterministic, so a resumed run rebuilds the student its checkpoints belong to (and the demo's
+     * naive row is the student its pretrain starts from).
      */
-    private static LowRank.Student compress(Storage storage, RunConfig config, DataSetup data, ModelConfig teacherConfig,
+    public static LowRank.Student compress(Storage storage, RunConfig config, DataSetup data, ModelConfig teacherConfig,
             StateDict teacher) {
         ModelSettings m = config.model();
         RankPolicy policy = m.rankPolicy();

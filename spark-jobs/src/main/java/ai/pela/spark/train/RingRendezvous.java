@@ -152,8 +152,9 @@ final class RingRendezvous implements Closeable {
     private synchronized void register(Socket s, DataOutputStream out, String key, int size, int rank, String note)
             throws IOException {
         if (live == null || !key.startsWith(live)) {
-            s.close(); // an authenticated task of a given-up attempt: it fails, as Spark expects of a failed stage
-            return;
+            // A task of a given-up attempt (it then fails, as Spark expects of a failed stage's tasks), or a stranger
+            // whose registration came after its attempt ended: closed, counted and logged like any other refusal.
+            throw new LinkAuth.Refused("registration under " + key + ", which is not the open attempt");
         }
         if (size != liveSize) {
             throw new LinkAuth.Refused("registration for " + size + " workers; the round has " + liveSize);

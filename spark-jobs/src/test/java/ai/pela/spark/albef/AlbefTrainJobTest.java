@@ -109,22 +109,12 @@ class AlbefTrainJobTest {
         TrainState expected = pela.state();
         Path broken = dir.resolve("broken");
         Recipe r = recipe(broken, pretrain());
-        Storage storage = new Storage(sc.hadoopConfiguration());
-        assertThatThrownBy(() -> AlbefTrainJob.run(sc, AlbefTrainJob.prepare(storage, r, TrainJob.Mode.PRETRAIN),
-                (m, st) -> {
-                    if (m.round() == 0) {
-                        throw new IllegalStateException("driver killed"); // after round 1's checkpoint
-                    }
-                })).hasMessageContaining("driver killed");
+        killAfterTheFirstRound(r);
         AlbefTrainJob.Result resumed = AlbefTrainJob.run(sc, r, TrainJob.Mode.PRETRAIN);
         assertThat(resumed.rounds()).extracting(RoundMetrics::round).containsExactly(0, 1);
         assertThat(resumed.state().roundsDone()).isEqualTo(expected.roundsDone());
         assertThat(resumed.state().step()).isEqualTo(expected.step());
-        float maxDiff = 0;
-        for (int i = 0; i < expected.params().length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(expected.params()[i] - resumed.state().params()[i]));
-        }
-        assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
+        assertThat(maxDifference(expected.params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
     }
 
     /**
@@ -175,17 +165,22 @@ class AlbefTrainJobTest {
         assertThat(whole.config().lowrank().kappa()).isGreaterThanOrEqualTo(1 / 0.4);
 
         Recipe r = recipe(dir.resolve("budget-aware-broken"), settings);
-        Storage storage = new Storage(sc.hadoopConfiguration());
-        assertThatThrownBy(() -> AlbefTrainJob.run(sc, AlbefTrainJob.prepare(storage, r, TrainJob.Mode.PRETRAIN),
-                (m, st) -> {
-                    if (m.round() == 0) {
-                        throw new IllegalStateException("driver killed"); // after round 1's checkpoint
-                    }
-                })).hasMessageContaining("driver killed");
+        killAfterTheFirstRound(r);
         AlbefTrainJob.Result resumed = AlbefTrainJob.run(sc, r, TrainJob.Mode.PRETRAIN);
         assertThat(resumed.config()).isEqualTo(whole.config());
         assertThat(resumed.state().roundsDone()).isEqualTo(whole.state().roundsDone());
         assertThat(maxDifference(whole.state().params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
+    }
+
+    /** Runs {@code r} until the driver is killed after round 1's checkpoint. */
+    private static void killAfterTheFirstRound(Recipe r) {
+        Storage storage = new Storage(sc.hadoopConfiguration());
+        assertThatThrownBy(() -> AlbefTrainJob.run(sc, AlbefTrainJob.prepare(storage, r, TrainJob.Mode.PRETRAIN),
+                (m, st) -> {
+                    if (m.round() == 0) {
+                        throw new IllegalStateException("driver killed");
+                    }
+                })).hasMessageContaining("driver killed");
     }
 
     private static float maxDifference(float[] a, float[] b) {

@@ -183,6 +183,11 @@ class DemoRunTest {
                 .isInstanceOf(PelaException.class).hasMessageContaining("--sweep").hasMessageContaining("got 0");
         assertThatThrownBy(() -> new DemoRun.Options(false, List.of(3.0, 3.0)))
                 .isInstanceOf(PelaException.class).hasMessageContaining("given twice");
+        // κ sets the ranks under the uniform policy only: a sweep of a budget recipe would repeat one student.
+        assertThatThrownBy(() -> DemoRun.checkSweepRanks(ai.pela.spark.config.ModelSettings.from(Recipe.load(null,
+                List.of("model.rank-policy=budget", "model.param-budget=0.3")))))
+                .isInstanceOf(PelaException.class).hasMessageContaining("--sweep").hasMessageContaining("budget");
+        DemoRun.checkSweepRanks(ai.pela.spark.config.ModelSettings.from(Recipe.load(null, List.of("model.kappa=4"))));
     }
 
     private static List<JsonNode> rounds(Path runDir) throws IOException {

@@ -76,6 +76,7 @@ class RingRendezvousTest {
         try (RingRendezvous r = new RingRendezvous("127.0.0.1", WireSecurity.AUTH, SECRET)) {
             r.open("run/3/0/", 2);
             r.abortWaiting();
+            long refused0 = LinkAuth.refused();
             long t0 = System.nanoTime();
             assertThatThrownBy(() -> RingRendezvous.gather(r.address(), "run/3/0/0", 0, 2, "late", () -> false,
                     WireSecurity.AUTH, SECRET))
@@ -89,6 +90,9 @@ class RingRendezvousTest {
                     WireSecurity.AUTH, SECRET))
                     .isInstanceOf(PelaException.class);
             assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10.0);
+            // Each is refused like any stranger (closed, counted, logged), whenever it comes: a count that does not
+            // depend on whether a registration beat the end of its attempt.
+            assertThat(LinkAuth.refused() - refused0).isEqualTo(3);
         }
     }
 
