@@ -1,11 +1,9 @@
 package ai.pela.zoo.albef;
 
-import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
-import ai.pela.zoo.vit.LinearSpec;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -45,38 +43,15 @@ public final class AlbefLowRank {
     /**
      * Under a rank policy, activation-aware when {@code inputScales} is not empty: the SVD of each decomposed
      * Linear is taken of W·S, S its input RMS per channel ({@link AlbefCalibration}), and a budget spreads the
-     * ranks by those spectra. Then every decomposed Linear must have a scale of its d_in channels: one left out
-     * would silently get plain SVD.
+     * ranks by those spectra. Then every decomposed Linear must have a scale of its d_in channels
+     * ({@link LowRank#plan}): one left out would silently get plain SVD.
      *
      * @param inputScales each Linear's input RMS per channel by its full checkpoint name, or empty for plain SVD
      */
     public static Student compress(AlbefConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
             Map<String, INDArray> inputScales) {
-        if (teacherConfig.lowrank() != null) {
-            throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
-        }
-        List<LinearSpec> linears = AlbefLayout.linears(teacherConfig, 1);
-        LowRankSpec spec = LowRank.plan(linears, teacher, policy, omit, inputScales);
-        if (!inputScales.isEmpty()) {
-            requireScales(linears, spec, inputScales);
-        }
-        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec, inputScales));
-    }
-
-    /** Every Linear the plan decomposes has an input scale of d_in channels. */
-    static void requireScales(List<LinearSpec> linears, LowRankSpec spec, Map<String, INDArray> inputScales) {
-        for (LinearSpec l : linears) {
-            if (!spec.isDecomposed(l.name())) {
-                continue;
-            }
-            INDArray s = inputScales.get(l.name());
-            if (s == null) {
-                throw new PelaException("activation-aware SVD: the calibration pass saw no input of " + l.name());
-            }
-            if (s.length() != l.dIn()) {
-                throw new PelaException("activation-aware SVD: the input scale of " + l.name() + " has " + s.length()
-                        + " channels, the Linear takes " + l.dIn());
-            }
-        }
+        LowRank.Surgery s = LowRank.surgery(teacherConfig.lowrank(), AlbefLayout.linears(teacherConfig, 1), teacher,
+                policy, omit, inputScales);
+        return new Student(teacherConfig.withLowRank(s.spec()), s.weights());
     }
 }

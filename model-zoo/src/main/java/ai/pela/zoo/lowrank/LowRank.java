@@ -81,14 +81,50 @@ public final class LowRank {
 
     /**
      * Which Linears to decompose and their ranks under {@code policy}; a budget needs the teacher's weights (their
-     * spectra), scaled by {@code inputScales} where a Linear has one.
+     * spectra), scaled by {@code inputScales}. Activation-aware ({@code inputScales} not empty), every scale must have
+     * its Linear's d_in channels and every decomposed Linear a scale: one left out would silently get plain SVD.
      */
     public static LowRankSpec plan(List<LinearSpec> linears, StateDict teacher, RankPolicy policy, List<String> omit,
             Map<String, INDArray> inputScales) {
-        if (policy instanceof RankPolicy.Budget b) {
-            return RankBudget.plan(linears, teacher, b.share(), omit, inputScales);
+        checkScaleWidths(linears, inputScales);
+        LowRankSpec spec = policy instanceof RankPolicy.Budget b
+                ? RankBudget.plan(linears, teacher, b.share(), omit, inputScales)
+                : plan(linears, ((RankPolicy.Uniform) policy).kappa(), omit);
+        if (!inputScales.isEmpty()) {
+            for (LinearSpec l : linears) {
+                if (spec.isDecomposed(l.name()) && !inputScales.containsKey(l.name())) {
+                    throw new PelaException("activation-aware SVD: the calibration pass saw no input of " + l.name());
+                }
+            }
         }
-        return plan(linears, ((RankPolicy.Uniform) policy).kappa(), omit);
+        return spec;
+    }
+
+    private static void checkScaleWidths(List<LinearSpec> linears, Map<String, INDArray> inputScales) {
+        for (LinearSpec l : linears) {
+            INDArray s = inputScales.get(l.name());
+            if (s != null && s.length() != l.dIn()) {
+                throw new PelaException("activation-aware SVD: the input scale of " + l.name() + " has " + s.length()
+                        + " channels, the Linear takes " + l.dIn());
+            }
+        }
+    }
+
+    /** A dense teacher's {@code linears} planned and decomposed: the student's lowrank block and its checkpoint. */
+    public record Surgery(LowRankSpec spec, StateDict weights) {
+    }
+
+    /**
+     * The surgery every family runs: {@link #plan} under {@code policy}, then {@link #decompose}, activation-aware
+     * where {@code inputScales} has a Linear. {@code existing} is the teacher config's lowrank block, which must be null.
+     */
+    public static Surgery surgery(LowRankSpec existing, List<LinearSpec> linears, StateDict teacher, RankPolicy policy,
+            List<String> omit, Map<String, INDArray> inputScales) {
+        if (existing != null) {
+            throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
+        }
+        LowRankSpec spec = plan(linears, teacher, policy, omit, inputScales);
+        return new Surgery(spec, decompose(teacher, spec, inputScales));
     }
 
     static boolean isDecomposable(LinearSpec l, List<String> omit) {
@@ -103,11 +139,9 @@ public final class LowRank {
     /** Compresses a ViT-family teacher under {@code policy}; activation-aware where {@code inputScales} has a Linear. */
     public static Student compress(ModelConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
             Map<String, INDArray> inputScales) {
-        if (teacherConfig.lowrank() != null) {
-            throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
-        }
-        LowRankSpec spec = plan(VitLayout.linears(teacherConfig), teacher, policy, omit, inputScales);
-        return new Student(teacherConfig.withLowRank(spec), decompose(teacher, spec, inputScales));
+        Surgery s = surgery(teacherConfig.lowrank(), VitLayout.linears(teacherConfig), teacher, policy, omit,
+                inputScales);
+        return new Student(teacherConfig.withLowRank(s.spec()), s.weights());
     }
 
     /** Replaces each Linear named in {@code spec} by its two SVD factors; every other tensor is kept as it is. */

@@ -1,6 +1,5 @@
 package ai.pela.zoo.swin;
 
-import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.LowRankSpec;
 import ai.pela.zoo.io.StateDict;
 import ai.pela.zoo.lowrank.LowRank;
@@ -37,10 +36,8 @@ public final class SwinLowRank {
      */
     public static Student compress(SwinConfig teacherConfig, StateDict teacher, RankPolicy policy, List<String> omit,
             Map<String, INDArray> inputScales) {
-        if (teacherConfig.lowrank() != null) {
-            throw new PelaException("the model is already low-rank (its config has a lowrank block); compress a dense teacher");
-        }
-        LowRankSpec spec = LowRank.plan(SwinLayout.linears(teacherConfig), teacher, policy, omit, inputScales);
-        return new Student(teacherConfig.withLowRank(spec), LowRank.decompose(teacher, spec, inputScales));
+        LowRank.Surgery s = LowRank.surgery(teacherConfig.lowrank(), SwinLayout.linears(teacherConfig), teacher, policy,
+                omit, inputScales);
+        return new Student(teacherConfig.withLowRank(s.spec()), s.weights());
     }
 }
