@@ -21,17 +21,27 @@ public final class VitInit {
     }
 
     public static StateDict random(ModelConfig config, long seed) {
+        return timm(VitLayout.parameterShapes(config), config.initValues(), seed);
+    }
+
+    /**
+     * timm's rule for every tensor of a timm-style layout ({@code shapes} in checkpoint order; the ViT's, and Swin's
+     * with its relative position bias tables drawn like weights): LayerScale gammas at {@code layerScale} (null for a
+     * model without LayerScale), the rest as above. The draws follow {@code shapes}' order, so the same seed gives the
+     * same model.
+     */
+    public static StateDict timm(Map<String, long[]> shapes, Double layerScale, long seed) {
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
         StateDict sd = new StateDict();
-        for (Map.Entry<String, long[]> e : VitLayout.parameterShapes(config).entrySet()) {
-            sd.put(e.getKey(), init(e.getKey(), e.getValue(), config, rng));
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            sd.put(e.getKey(), init(e.getKey(), e.getValue(), layerScale, rng));
         }
         return sd;
     }
 
-    private static INDArray init(String key, long[] shape, ModelConfig config, Random rng) {
+    private static INDArray init(String key, long[] shape, Double layerScale, Random rng) {
         if (key.endsWith(".gamma")) {
-            return Nd4j.valueArrayOf(shape, config.initValues(), DataType.FLOAT);
+            return Nd4j.valueArrayOf(shape, layerScale, DataType.FLOAT);
         }
         if (key.endsWith(".bias")) {
             return Nd4j.zeros(DataType.FLOAT, shape);
