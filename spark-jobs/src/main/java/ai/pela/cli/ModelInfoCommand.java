@@ -15,6 +15,7 @@ import ai.pela.zoo.lowrank.LowRank;
 import ai.pela.zoo.lowrank.RankPolicy;
 import ai.pela.zoo.swin.SwinConfig;
 import ai.pela.zoo.swin.SwinLayout;
+import ai.pela.zoo.vit.LinearSpec;
 import ai.pela.zoo.vit.VitLayout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -26,6 +27,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -94,32 +97,30 @@ final class ModelInfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The student's ranks under the chosen policy; a budget or activation-aware SVD reads the teacher's weights. */
+    /** The ViT student's ranks under the chosen policy (the ViT omit rules). */
     private LowRankSpec plan(ModelConfig teacherConfig) {
-        RankPolicy policy = surgery.policy();
-        if (!surgery.needsWeights()) {
-            return LowRank.plan(VitLayout.linears(teacherConfig), null, policy, LowRank.VIT_OMIT, Map.of());
-        }
-        if (weights == null) {
-            throw new PelaException("--rank-policy budget and --svd-init activation-aware read the teacher: give --weights");
-        }
-        StateDict w = ModelLoading.weights(teacherConfig, weights);
-        return LowRank.plan(VitLayout.linears(teacherConfig), w, policy, LowRank.VIT_OMIT,
-                surgery.inputScales(teacherConfig, w));
+        return plan(VitLayout.linears(teacherConfig), LowRank.VIT_OMIT, w -> ModelLoading.weights(teacherConfig, w),
+                w -> surgery.inputScales(teacherConfig, w));
     }
 
-    /** The Swin student's ranks under the chosen policy (PELA's Swin omit rules), as {@link #plan(ModelConfig)}. */
+    /** The Swin student's ranks under the chosen policy (PELA's Swin omit rules). */
     private LowRankSpec plan(SwinConfig teacherConfig) {
+        return plan(SwinLayout.linears(teacherConfig), LowRank.SWIN_OMIT,
+                w -> ModelLoading.swinWeights(teacherConfig, w), w -> surgery.inputScales(teacherConfig, w));
+    }
+
+    /** A budget or activation-aware SVD reads the teacher's weights ({@code load} reads --weights). */
+    private LowRankSpec plan(List<LinearSpec> linears, List<String> omit, Function<Path, StateDict> load,
+            Function<StateDict, Map<String, INDArray>> inputScales) {
         RankPolicy policy = surgery.policy();
         if (!surgery.needsWeights()) {
-            return LowRank.plan(SwinLayout.linears(teacherConfig), null, policy, LowRank.SWIN_OMIT, Map.of());
+            return LowRank.plan(linears, null, policy, omit, Map.of());
         }
         if (weights == null) {
             throw new PelaException("--rank-policy budget and --svd-init activation-aware read the teacher: give --weights");
         }
-        StateDict w = ModelLoading.swinWeights(teacherConfig, weights);
-        return LowRank.plan(SwinLayout.linears(teacherConfig), w, policy, LowRank.SWIN_OMIT,
-                surgery.inputScales(teacherConfig, w));
+        StateDict w = load.apply(weights);
+        return LowRank.plan(linears, w, policy, omit, inputScales.apply(w));
     }
 
     /**
