@@ -213,7 +213,8 @@ public final class DemoRun {
     private ModelRow naive(String name, double kappa, Path dir) {
         RunConfig config = RunConfig.from(recipe.with("model.kappa", kappa));
         LowRank.Student s = TrainJob.compress(storage, config,
-                DataSetup.forTraining(storage, config.data(), teacherConfig), teacherConfig, teacherWeights);
+                () -> DataSetup.forTraining(storage, config.data(), teacherConfig).train(), teacherConfig,
+                teacherWeights);
         JobFiles.writeModel(storage, Storage.path(dir.toString()), s.config(), s.weights());
         return row(name, s.config(), evaluate(s.config(), dir));
     }

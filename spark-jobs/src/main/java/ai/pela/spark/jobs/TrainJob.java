@@ -4,6 +4,7 @@ import ai.pela.spark.config.LossSettings;
 import ai.pela.spark.config.ModelSettings;
 import ai.pela.spark.config.Recipe;
 import ai.pela.spark.config.RunConfig;
+import ai.pela.spark.data.Sample;
 import ai.pela.spark.io.SerializableConf;
 import ai.pela.spark.io.Storage;
 import ai.pela.spark.train.ModelSpec;
@@ -20,6 +21,7 @@ import ai.pela.zoo.vit.VitLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -72,7 +74,7 @@ public final class TrainJob {
             teacherConfig = modelConfig;
             teacherWeights = config.model().weights();
             StateDict teacher = JobFiles.readWeights(storage, teacherWeights, teacherConfig);
-            LowRank.Student s = compress(storage, config, data, teacherConfig, teacher);
+            LowRank.Student s = compress(storage, config, data::train, teacherConfig, teacher);
             studentConfig = s.config();
             initial = s.weights();
         } else {
@@ -90,14 +92,14 @@ public final class TrainJob {
 
     /**
      * The student under the recipe's rank policy and SVD initialisation; activation-aware calibrates on the training
-     * listing first. Deterministic, so a resumed run rebuilds the student its checkpoints belong to (and the demo's
-     * naive row is the student its pretrain starts from).
+     * listing first ({@code trainListing} is read only then). Deterministic, so a resumed run rebuilds the student its
+     * checkpoints belong to (and the demo's naive row is the student its pretrain starts from).
      */
-    public static LowRank.Student compress(Storage storage, RunConfig config, DataSetup data, ModelConfig teacherConfig,
-            StateDict teacher) {
+    public static LowRank.Student compress(Storage storage, RunConfig config, Supplier<List<Sample>> trainListing,
+            ModelConfig teacherConfig, StateDict teacher) {
         ModelSettings m = config.model();
         RankPolicy policy = m.rankPolicy();
-        Map<String, INDArray> scales = m.activationAware() ? Calibration.inputScales(storage, data.train(),
+        Map<String, INDArray> scales = m.activationAware() ? Calibration.inputScales(storage, trainListing.get(),
                 m.calibrationImages(), teacherConfig, teacher, config.data().badImagePolicy()) : Map.of();
         LowRank.Student s = LowRank.compress(teacherConfig, teacher, policy, m.omit(), scales);
         LOG.info("student: {} low-rank Linears, {} ranks, {} SVD (kappa {})", s.config().lowrank().ranks().size(),
