@@ -73,4 +73,16 @@ public final class Fixtures {
     public static double maxAbsDiff(INDArray a, INDArray b) {
         return Transforms.abs(a.castTo(b.dataType()).sub(b)).maxNumber().doubleValue();
     }
+
+    /** The largest |a[i] − b[i]| of two flat parameter vectors, which must have the same length. */
+    public static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("vectors of " + a.length + " and " + b.length + " values");
+        }
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
 }

@@ -15,6 +15,7 @@ import ai.pela.zoo.albef.AlbefConfig;
 import ai.pela.zoo.albef.AlbefConfigJson;
 import ai.pela.zoo.albef.AlbefPresets;
 import ai.pela.zoo.io.StateDict;
+import ai.pela.zoo.testing.Fixtures;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -114,7 +115,7 @@ class AlbefTrainJobTest {
         assertThat(resumed.rounds()).extracting(RoundMetrics::round).containsExactly(0, 1);
         assertThat(resumed.state().roundsDone()).isEqualTo(expected.roundsDone());
         assertThat(resumed.state().step()).isEqualTo(expected.step());
-        assertThat(maxDifference(expected.params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
+        assertThat(Fixtures.maxAbsDiff(expected.params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
     }
 
     /**
@@ -169,7 +170,7 @@ class AlbefTrainJobTest {
         AlbefTrainJob.Result resumed = AlbefTrainJob.run(sc, r, TrainJob.Mode.PRETRAIN);
         assertThat(resumed.config()).isEqualTo(whole.config());
         assertThat(resumed.state().roundsDone()).isEqualTo(whole.state().roundsDone());
-        assertThat(maxDifference(whole.state().params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
+        assertThat(Fixtures.maxAbsDiff(whole.state().params(), resumed.state().params())).isLessThanOrEqualTo(1e-6f);
     }
 
     /** Runs {@code r} until the driver is killed after round 1's checkpoint. */
@@ -181,15 +182,6 @@ class AlbefTrainJobTest {
                         throw new IllegalStateException("driver killed");
                     }
                 })).hasMessageContaining("driver killed");
-    }
-
-    private static float maxDifference(float[] a, float[] b) {
-        assertThat(b).hasSameSizeAs(a);
-        float max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
     }
 
     /** The ALBEF graph is FP32 only: an FP16 teacher request fails before any data is read, not silently ignored. */

@@ -20,6 +20,7 @@ import ai.pela.zoo.config.ConfigJson;
 import ai.pela.zoo.swin.SwinConfig;
 import ai.pela.zoo.swin.SwinConfigJson;
 import ai.pela.zoo.swin.SwinModel;
+import ai.pela.zoo.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,11 +147,7 @@ class SwinTrainJobTest {
                 TrainJob.Mode.PRETRAIN), (m, s) -> { }).state();
         assertThat(resumed.roundsDone()).isEqualTo(expected.roundsDone()).isEqualTo(4);
         assertThat(resumed.step()).isEqualTo(expected.step());
-        float maxDiff = 0;
-        for (int i = 0; i < expected.params().length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(expected.params()[i] - resumed.params()[i]));
-        }
-        assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
+        assertThat(Fixtures.maxAbsDiff(expected.params(), resumed.params())).isLessThanOrEqualTo(1e-6f);
     }
 
     /**

@@ -12,6 +12,7 @@ import ai.pela.spark.train.RoundMetrics;
 import ai.pela.spark.train.TrainState;
 import ai.pela.zoo.PelaException;
 import ai.pela.zoo.config.ModelConfig;
+import ai.pela.zoo.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -104,11 +105,7 @@ class TrainJobTest {
 
         assertThat(resumed.roundsDone()).isEqualTo(expected.roundsDone());
         assertThat(resumed.step()).isEqualTo(expected.step());
-        float maxDiff = 0;
-        for (int i = 0; i < expected.params().length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(expected.params()[i] - resumed.params()[i]));
-        }
-        assertThat(maxDiff).isLessThanOrEqualTo(1e-6f);
+        assertThat(Fixtures.maxAbsDiff(expected.params(), resumed.params())).isLessThanOrEqualTo(1e-6f);
     }
 
     @Test
